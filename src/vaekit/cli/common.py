@@ -1,0 +1,60 @@
+"""Helpers shared by the subcommands: output paths, loading a run's data, generators."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vaekit.data import load_data
+from vaekit.errors import VaekitError
+from vaekit.plotting import auto_scale, image_grid, save_png
+from vaekit.run import Run
+from vaekit.train.checkpoint import atomic_write
+
+
+def output_path(path: str, suffixes: tuple[str, ...]) -> Path:
+    """Check an --out path before any work: a known suffix and an existing parent folder."""
+    out = Path(path)
+    if out.suffix.lower() not in suffixes:
+        raise VaekitError(f"--out '{path}' must end in {' or '.join(suffixes)}.")
+    if not out.parent.is_dir():
+        raise VaekitError(f"the folder of --out '{path}' does not exist. Create '{out.parent}' first.")
+    if out.is_dir():
+        raise VaekitError(f"--out '{path}' is a folder. Give a file name ending in {' or '.join(suffixes)}.")
+    return out
+
+
+def add_data_args(parser: argparse.ArgumentParser, split_default: str = "test") -> None:
+    parser.add_argument("--data", required=True, help="a built-in source name or a path (see `vaekit datasets`)")
+    parser.add_argument("--data-dir", help="where built-in data sets are looked for (default: the run's)")
+    parser.add_argument("--split", choices=("train", "test"), default=split_default)
+
+
+def load_split(run: Run, args: argparse.Namespace) -> torch.Tensor:
+    """The chosen split of --data, split as the run's config splits it, checked against the run's shape."""
+    cfg = run.config.data
+    data = load_data(
+        args.data,
+        data_dir=args.data_dir or cfg.data_dir,
+        test_fraction=cfg.test_fraction,
+        split_seed=cfg.split_seed,
+        download=cfg.download,
+    )
+    x = data.train if args.split == "train" else data.test
+    return run.check_data(x, source=f"--data '{args.data}'")
+
+
+def generator(run: Run, seed: int) -> torch.Generator:
+    return torch.Generator(device=run.device).manual_seed(seed)
+
+
+def save_images(images: torch.Tensor, out: Path, nrow: int | None = None) -> None:
+    """Save images (N, C, H, W) as a PNG grid, or as a .npy array of shape (N, C, H, W)."""
+    if out.suffix.lower() == ".npy":
+        array = images.detach().cpu().numpy()
+        atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), array))
+    else:
+        save_png(image_grid(images, nrow=nrow, scale=auto_scale(images.shape[-2])), out)

@@ -1,0 +1,27 @@
+"""vaekit datasets: the built-in sources and where their files are looked for."""
+
+from __future__ import annotations
+
+import argparse
+
+from vaekit.data import default_data_dir, list_sources
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("datasets", help="list the built-in data sources and where their files are looked for")
+    p.add_argument("--data-dir", help="the folder to look in (default: $VAEKIT_DATA, else the user cache)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    data_dir = args.data_dir or default_data_dir()
+    print(f"data folder: {data_dir}  (set with --data-dir or $VAEKIT_DATA)\n")
+    for s in list_sources(data_dir):
+        status = "ready" if s.present else "not downloaded (fetched on first use)"
+        where = f"  in {s.directory}" if s.directory else ""
+        print(f"{s.name:16s} {s.description}")
+        print(f"{'':16s} {status}{where}")
+        if s.files and not s.present:
+            print(f"{'':16s} files: {', '.join(s.files)}")
+    print("\nPaths also work as --data: a .npy/.npz array file, a folder of PNG/JPEG images, a folder of idx files.")
+    return 0

@@ -1,0 +1,33 @@
+"""Entry point of the `vaekit` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vaekit import __version__
+from vaekit.cli import datasets, encode, interpolate, reconstruct, sample, train
+from vaekit.errors import VaekitError
+
+SUBCOMMANDS = (train, sample, reconstruct, encode, interpolate, datasets)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vaekit", description="Train, sample, encode and evaluate VAEs.")
+    parser.add_argument("--version", action="version", version=f"vaekit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except VaekitError as exc:
+        print(f"vaekit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"vaekit {args.command}: interrupted", file=sys.stderr)
+        return 130

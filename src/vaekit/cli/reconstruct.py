@@ -1,0 +1,30 @@
+"""vaekit reconstruct RUN_DIR --data SOURCE [-n N] --out FILE.png"""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from vaekit.cli.common import add_data_args, load_split, output_path, save_images
+from vaekit.run import load_run
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("reconstruct", help="inputs (odd rows) above their reconstructions (even rows)")
+    p.add_argument("run_dir")
+    add_data_args(p)
+    p.add_argument("-n", type=int, default=32, help="number of images (default 32)")
+    p.add_argument("--out", required=True, help="FILE.png")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = output_path(args.out, (".png",))
+    r = load_run(args.run_dir)
+    x = load_split(r, args)[: args.n]
+    recon = r.reconstruct(x)
+    per_row = min(8, x.shape[0])
+    rows = [t for i in range(0, x.shape[0], per_row) for t in (x[i : i + per_row], recon[i : i + per_row])]
+    save_images(torch.cat(rows), out, nrow=per_row)
+    return 0

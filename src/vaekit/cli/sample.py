@@ -1,0 +1,24 @@
+"""vaekit sample RUN_DIR [-n N] [--seed S] --out FILE.png|FILE.npy"""
+
+from __future__ import annotations
+
+import argparse
+
+from vaekit.cli.common import generator, output_path, save_images
+from vaekit.run import load_run
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sample", help="generate images from the prior")
+    p.add_argument("run_dir")
+    p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npy (N, C, H, W)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = output_path(args.out, (".png", ".npy"))
+    r = load_run(args.run_dir)
+    save_images(r.sample(args.n, generator=generator(r, args.seed)), out)
+    return 0

@@ -1,0 +1,52 @@
+"""vaekit train [CONFIG.yaml] [--preset NAME] [--data SOURCE] ... [key.sub=value ...]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vaekit.config import load_config
+from vaekit.errors import ConfigError
+from vaekit.train.runner import resume, train
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a model and write a run directory")
+    p.add_argument("args", nargs="*", metavar="CONFIG.yaml | key.sub=value", help="a YAML config and overrides")
+    p.add_argument("--preset", help="a built-in config (seed-mnist, pytorch-example, quickstart, ...)")
+    p.add_argument("--data", help="data source: a built-in name or a path (sets data.source)")
+    p.add_argument("--data-dir", help="where built-in data sets are looked for (sets data.data_dir)")
+    p.add_argument("--epochs", type=int, help="number of epochs in all (sets train.epochs)")
+    p.add_argument("--seed", type=int, help="random seed (sets train.seed)")
+    p.add_argument("--out", help="the run directory to write (default: runs/<data>-<time>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
+    p.add_argument("--force", action="store_true", help="overwrite an existing run directory")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    configs = [a for a in args.args if "=" not in a]
+    overrides = [a for a in args.args if "=" in a]
+    if len(configs) > 1:
+        raise ConfigError(f"give at most one config file, got {', '.join(configs)}.")
+    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    if args.resume:
+        if not args.out:
+            raise ConfigError("--resume needs --out RUN_DIR: the run to continue.")
+        if configs or overrides or args.preset or args.data or args.data_dir or args.seed is not None:
+            raise ConfigError(
+                "--resume continues a run with its own config; only --epochs may change. "
+                "Remove the config file, preset, data and override arguments."
+            )
+        resume(args.out, epochs=args.epochs, log=log)
+        return 0
+    flags = {
+        "data.source": args.data,
+        "data.data_dir": args.data_dir,
+        "train.epochs": args.epochs,
+        "train.seed": args.seed,
+    }
+    given = [(k, v) for k, v in flags.items() if v is not None]
+    config = load_config(configs[0] if configs else None, preset=args.preset, overrides=given + overrides)
+    train(config, args.out, force=args.force, log=log)
+    return 0

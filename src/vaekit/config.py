@@ -1,0 +1,297 @@
+"""The validated config tree (model / objective / data / train / eval), YAML I/O and dotted overrides.
+
+A config is built in layers, later ones winning: defaults <- preset <- CONFIG.yaml <- command-line flags <-
+`key.sub=value` overrides. Every layer is checked against the dataclasses below, so an unknown key or a
+value of the wrong type is an error that names the key and the valid choices.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vaekit.errors import ConfigError
+
+
+@dataclass
+class NetworkConfig:
+    """Encoder/decoder body; the decoder mirrors the encoder."""
+
+    type: str = "mlp"  # mlp | conv
+    hidden: list[int] = field(default_factory=lambda: [512])  # mlp: hidden widths, input side first
+    channels: list[int] = field(default_factory=lambda: [32, 64])  # conv: channels per stride-2 stage
+    activation: str = "relu"  # relu | tanh | elu | leaky_relu | gelu | silu
+
+
+@dataclass
+class LikelihoodConfig:
+    """p(x|z): `bernoulli` (logits) or `gaussian` with fixed or learned sigma."""
+
+    type: str = "bernoulli"  # bernoulli | gaussian
+    sigma: float = 1.0  # gaussian: the fixed standard deviation, or the initial one when learned
+    learn_sigma: str = "none"  # gaussian: none | shared | per_pixel
+
+
+@dataclass
+class ModelConfig:
+    type: str = "vae"
+    latent_dim: int = 20
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
+
+
+@dataclass
+class ObjectiveConfig:
+    name: str = "elbo"
+    beta: float = 1.0  # weight on KL(q(z|x) || p(z))
+    num_samples: int = 1  # Monte Carlo samples L of z per example
+
+
+@dataclass
+class DataConfig:
+    source: str = "digits"  # a built-in name (`vaekit datasets`) or a path
+    data_dir: str | None = None  # where built-in data sets are looked for; default $VAEKIT_DATA or cache
+    binarize: str = "none"  # none | static | dynamic
+    test_fraction: float = 0.1  # hold-out fraction for sources without an official test split
+    split_seed: int = 0  # seed of that hold-out split (fixed, so runs with other train.seed share a test set)
+    download: bool = True
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    adam_betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    adam_eps: float = 1e-8
+    seed: int = 0
+    device: str = "cpu"  # cpu | cuda | auto
+    progress: bool = True  # a live progress bar when writing to a terminal
+    num_sample_images: int = 64  # size of the sample grid written at the end of training
+
+
+@dataclass
+class EvalConfig:
+    batch_size: int = 1000
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Validation: a plain dict -> dataclasses, with errors that name the key.
+
+
+def _did_you_mean(name: str, choices: typing.Iterable[str], prefix: str = "") -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" Did you mean '{prefix}{close[0]}'?" if close else ""
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp)).replace("typing.", "")
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Check `value` against the annotation `tp`; ints are accepted where floats are expected."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError:
+                pass
+        raise ConfigError(f"config key '{key}' must be {' or '.join(_type_name(a) for a in args)}, got {value!r}.")
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"config key '{key}' must be a list (e.g. [512, 256]), got {value!r}.")
+        return [_coerce(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value)]
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if tp in (str, bool) and isinstance(value, tp):
+        return value
+    raise ConfigError(f"config key '{key}' must be {_type_name(tp)}, got {value!r} ({type(value).__name__}).")
+
+
+def from_dict(cls: type, data: dict[str, Any], prefix: str = "", base: Any = None) -> Any:
+    """Build dataclass `cls` from `data` on top of `base` (default: cls()), rejecting unknown keys."""
+    if not isinstance(data, dict):
+        where = f"'{prefix}'" if prefix else "the config"
+        raise ConfigError(f"{where} must be a mapping of keys to values, got {data!r}.")
+    obj = base if base is not None else cls()
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if key not in names:
+            raise ConfigError(
+                f"unknown config key '{full}'.{_did_you_mean(str(key), names, prefix)} "
+                f"Valid keys{' under ' + prefix.rstrip('.') if prefix else ''}: {', '.join(names)}."
+            )
+        tp = hints[key]
+        if dataclasses.is_dataclass(tp):
+            setattr(obj, key, from_dict(tp, value, f"{full}.", getattr(obj, key)))
+        else:
+            setattr(obj, key, _coerce(value, tp, full))
+    return obj
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    node = tree
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override '{dotted}': '{part}' is a value, not a section.")
+    node[leaf] = value
+
+
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`train.lr=3e-4` -> ("train.lr", 0.0003); the value is read as YAML (numbers, lists, null, bools)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override '{text}' is not of the form key.sub=value (e.g. train.lr=3e-4).")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    # YAML 1.1 reads 1e-3 as a string (it wants 1.0e-3); accept the usual float spellings.
+    if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+        value = float(value)
+    return key.strip(), value
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Presets and files
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("vaekit") / "presets"
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def read_preset(name: str) -> dict[str, Any]:
+    names = preset_names()
+    if name not in names:
+        raise ConfigError(f"unknown preset '{name}'.{_did_you_mean(name, names)} Presets: {', '.join(names)}.")
+    text = (resources.files("vaekit") / "presets" / f"{name}.yaml").read_text()
+    return yaml.safe_load(text) or {}
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file '{path}' does not exist. Give the path of a YAML config file.")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file '{path}' is not valid YAML ({exc}). Fix the file and try again.") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file '{path}' must hold a mapping (model:, train:, ...), not {type(data).__name__}.")
+    return data
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    preset: str | None = None,
+    overrides: typing.Iterable[str | tuple[str, Any]] | dict[str, Any] = (),
+) -> Config:
+    """Resolve defaults <- preset <- YAML file <- overrides into a validated Config.
+
+    Overrides are `key.sub=value` strings or (key, value) pairs, applied in order.
+    """
+    config = Config()
+    if preset is not None:
+        config = from_dict(Config, read_preset(preset), base=config)
+    if path is not None:
+        config = from_dict(Config, read_yaml(path), base=config)
+    items = overrides.items() if isinstance(overrides, dict) else overrides
+    pairs = (parse_override(o) if isinstance(o, str) else o for o in items)
+    tree: dict[str, Any] = {}
+    for key, value in pairs:
+        _set_dotted(tree, key, value)
+    config = from_dict(Config, tree, base=config)
+    validate(config)
+    return config
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """The inverse of Config.to_dict (used to rebuild a run's config)."""
+    config = from_dict(Config, data)
+    validate(config)
+    return config
+
+
+_CHOICES = {
+    "model.network.activation": ("relu", "tanh", "elu", "leaky_relu", "gelu", "silu"),
+    "model.likelihood.learn_sigma": ("none", "shared", "per_pixel"),
+    "data.binarize": ("none", "static", "dynamic"),
+    "train.device": ("cpu", "cuda", "auto"),
+}
+
+
+def validate(config: Config) -> None:
+    """Value checks that types alone do not express; registry names are checked by the registries."""
+    tree = config.to_dict()
+    for dotted, choices in _CHOICES.items():
+        value: Any = tree
+        for part in dotted.split("."):
+            value = value[part]
+        if value not in choices:
+            raise ConfigError(
+                f"config key '{dotted}' is '{value}'.{_did_you_mean(str(value), choices)} "
+                f"Choose one of: {', '.join(choices)}."
+            )
+    positive = {
+        "model.latent_dim": config.model.latent_dim,
+        "objective.num_samples": config.objective.num_samples,
+        "train.batch_size": config.train.batch_size,
+        "eval.batch_size": config.eval.batch_size,
+        "train.lr": config.train.lr,
+        "model.likelihood.sigma": config.model.likelihood.sigma,
+    }
+    for key, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"config key '{key}' must be positive, got {value}.")
+    if config.train.epochs < 0:
+        raise ConfigError(f"config key 'train.epochs' must be >= 0, got {config.train.epochs}.")
+    if config.objective.beta < 0:
+        raise ConfigError(f"config key 'objective.beta' must be >= 0, got {config.objective.beta}.")
+    if not 0.0 < config.data.test_fraction < 1.0:
+        raise ConfigError(f"config key 'data.test_fraction' must be in (0, 1), got {config.data.test_fraction}.")
+    if any(h <= 0 for h in config.model.network.hidden + config.model.network.channels):
+        raise ConfigError("config keys 'model.network.hidden' and 'model.network.channels' must be positive sizes.")

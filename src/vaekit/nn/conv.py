@@ -1,0 +1,77 @@
+"""Convolutional encoder and decoder bodies: stride-2 stages (4x4 kernels), then fully connected layers.
+
+Each stage halves the height and width, so 28x28 with two stages gives 7x7, 32x32 gives 8x8 and 64x64 with
+four stages gives 4x4 (the dSprites architecture of Higgins et al. 2017 is channels [32, 32, 64, 64],
+hidden [256]).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from vaekit.config import NetworkConfig
+from vaekit.errors import ConfigError
+from vaekit.nn.layers import activation, mlp
+from vaekit.registry import NETWORKS
+
+
+def _feature_map(shape: tuple[int, int, int], channels: list[int]) -> tuple[int, int, int]:
+    _, height, width = shape
+    factor = 2 ** len(channels)
+    if height % factor or width % factor:
+        raise ConfigError(
+            f"a conv network with {len(channels)} stride-2 stages needs image sides divisible by {factor}, "
+            f"but the images are {height}x{width}. Use fewer entries in model.network.channels "
+            f"(e.g. 2 stages for 28x28) or model.network.type=mlp."
+        )
+    return channels[-1], height // factor, width // factor
+
+
+class ConvEncoder(nn.Module):
+    """x (B, C, H, W) -> features (B, hidden[-1])."""
+
+    def __init__(self, shape: tuple[int, int, int], channels: list[int], hidden: list[int], act: str) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        for c_in, c_out in zip([shape[0], *channels[:-1]], channels, strict=True):
+            layers += [nn.Conv2d(c_in, c_out, kernel_size=4, stride=2, padding=1), activation(act)]
+        self.convs = nn.Sequential(*layers)
+        c, h, w = _feature_map(shape, channels)
+        self.fc = mlp([c * h * w, *hidden], act, final_activation=True)
+        self.out_features = hidden[-1] if hidden else c * h * w
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.convs(x).flatten(1))  # (B, C', H', W') -> (B, F)
+
+
+class ConvDecoder(nn.Module):
+    """z (B, D) -> per-pixel distribution parameters (B, C, H, W), mirroring ConvEncoder."""
+
+    def __init__(
+        self, shape: tuple[int, int, int], latent_dim: int, channels: list[int], hidden: list[int], act: str
+    ) -> None:
+        super().__init__()
+        self.map_shape = _feature_map(shape, channels)
+        c, h, w = self.map_shape
+        self.fc = mlp([latent_dim, *reversed(hidden), c * h * w], act, final_activation=True)
+        layers: list[nn.Module] = []
+        outs = [*reversed(channels[:-1]), shape[0]]
+        for i, (c_in, c_out) in enumerate(zip(reversed(channels), outs, strict=True)):
+            layers.append(nn.ConvTranspose2d(c_in, c_out, kernel_size=4, stride=2, padding=1))
+            if i < len(channels) - 1:
+                layers.append(activation(act))
+        self.deconvs = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.deconvs(self.fc(z).view(z.shape[0], *self.map_shape))  # (B, C', H', W') -> (B, C, H, W)
+
+
+@NETWORKS.register("conv")
+def build_conv(cfg: NetworkConfig, shape: tuple[int, int, int], latent_dim: int) -> tuple[nn.Module, nn.Module]:
+    if not cfg.channels:
+        raise ConfigError("model.network.channels must list at least one stage for a conv network.")
+    return (
+        ConvEncoder(shape, cfg.channels, cfg.hidden, cfg.activation),
+        ConvDecoder(shape, latent_dim, cfg.channels, cfg.hidden, cfg.activation),
+    )

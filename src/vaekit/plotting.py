@@ -1,0 +1,43 @@
+"""Pictures: image grids as arrays (saved losslessly as PNG by the caller)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+
+def image_grid(images: torch.Tensor, nrow: int | None = None, pad: int = 2, scale: int = 1) -> np.ndarray:
+    """Tile images (N, C, H, W) with values in [0, 1] into one uint8 array (rows, cols) or (rows, cols, 3).
+
+    `nrow` is the number of images per row (default: a square-ish grid); `scale` repeats pixels so that
+    small images (8x8 digits) stay visible.
+    """
+    images = images.detach().to("cpu", torch.float32).clamp(0, 1)
+    n, c, h, w = images.shape
+    nrow = nrow or max(1, math.ceil(math.sqrt(n)))
+    ncol_rows = math.ceil(n / nrow)
+    grid = torch.ones(c, ncol_rows * (h + pad) + pad, nrow * (w + pad) + pad)  # white gutters
+    for i in range(n):
+        r, col = divmod(i, nrow)
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        grid[:, top : top + h, left : left + w] = images[i]
+    if scale > 1:
+        grid = grid.repeat_interleave(scale, 1).repeat_interleave(scale, 2)
+    array = (grid * 255).round().to(torch.uint8).numpy()
+    return array[0] if c == 1 else array.transpose(1, 2, 0)
+
+
+def auto_scale(height: int) -> int:
+    """A pixel repeat factor that makes images at least about 28 pixels high."""
+    return max(1, math.ceil(28 / height))
+
+
+def save_png(array: np.ndarray, path) -> None:
+    """Write an image array (H, W) or (H, W, 3) uint8 as PNG, atomically."""
+    from PIL import Image
+
+    from vaekit.train.checkpoint import atomic_write
+
+    atomic_write(path, lambda tmp: Image.fromarray(array).save(tmp, format="PNG"))

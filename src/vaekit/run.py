@@ -1,0 +1,113 @@
+"""A run directory and the trained model inside it.
+
+Layout (names are part of the public contract):
+    config.yaml                 the resolved config (the constructor's arguments)
+    model.safetensors           the model's weights; metadata holds the data shape
+    training_state.safetensors  weights, optimizer state, RNG state, epoch and step (for --resume)
+    metrics.jsonl               one JSON object per epoch
+    samples.png                 a grid of samples from the prior
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import yaml
+from safetensors import SafetensorError, safe_open
+
+from vaekit.config import Config, config_from_dict
+from vaekit.errors import ConfigError, DataError, RunError
+from vaekit.models import build_model
+from vaekit.train.checkpoint import load_weights
+
+CONFIG = "config.yaml"
+WEIGHTS = "model.safetensors"
+STATE = "training_state.safetensors"
+METRICS = "metrics.jsonl"
+SAMPLES = "samples.png"
+
+
+def resolve_device(name: str) -> torch.device:
+    """`auto` -> cuda when available, else cpu."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("train.device is 'cuda' but no CUDA device is available. Use train.device=cpu or auto.")
+    return torch.device(name)
+
+
+def read_config(path: Path) -> Config:
+    file = path / CONFIG
+    if not file.is_file():
+        raise RunError(
+            f"'{path}' is not a vaekit run directory (no {CONFIG}). Give the --out folder of `vaekit train`."
+        )
+    try:
+        return config_from_dict(yaml.safe_load(file.read_text()) or {})
+    except (yaml.YAMLError, ConfigError) as exc:
+        raise RunError(f"'{file}' is not a valid vaekit config ({exc}). The run directory is damaged.") from None
+
+
+def read_data_shape(weights: Path) -> tuple[int, int, int]:
+    if not weights.is_file():
+        raise RunError(f"weights file '{weights}' is missing. The run has not finished an epoch: train it again.")
+    try:
+        with safe_open(str(weights), framework="pt") as f:
+            return tuple(json.loads((f.metadata() or {})["data_shape"]))
+    except (SafetensorError, OSError, KeyError, ValueError) as exc:
+        raise RunError(f"weights file '{weights}' is corrupt or truncated ({exc}). Train the run again.") from None
+
+
+@dataclass
+class Run:
+    """A trained model with its config; the uses of a VAE, each driven by an explicit generator."""
+
+    path: Path
+    config: Config
+    model: torch.nn.Module
+    data_shape: tuple[int, int, int]
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def check_data(self, x: torch.Tensor, source: str = "the data") -> torch.Tensor:
+        """x moved to the model's device, after checking it has the shape the model was trained on."""
+        if tuple(x.shape[1:]) != self.data_shape:
+            raise DataError(
+                f"{source} has images of shape {tuple(x.shape[1:])}, but the run '{self.path}' was trained on "
+                f"{self.data_shape}. Use data of the same size and channels as the training data."
+            )
+        return x.to(self.device)
+
+    def sample(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Means of p(x|z), z ~ p(z): (num, C, H, W)."""
+        return self.model.sample(num, generator)
+
+    def encode(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+        """Latent means E_q[z|x]: (N, latent_dim)."""
+        x = self.check_data(x)
+        return torch.cat([self.model.encode(b) for b in x.split(batch_size)])
+
+    def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.model.reconstruct(self.check_data(x), generator)
+
+    def metrics(self) -> list[dict]:
+        file = self.path / METRICS
+        return [json.loads(line) for line in file.read_text().splitlines() if line.strip()] if file.exists() else []
+
+
+def load_run(path: str | Path, device: str = "cpu") -> Run:
+    """Rebuild the model of a run directory from config.yaml and load model.safetensors (no pickle)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise RunError(f"run directory '{path}' does not exist. Give the --out folder of a `vaekit train` run.")
+    config = read_config(path)
+    shape = read_data_shape(path / WEIGHTS)
+    model = build_model(config.model, shape, seed=config.train.seed)
+    load_weights(path / WEIGHTS, model)
+    model.to(resolve_device(device)).eval()
+    return Run(path, config, model, shape)

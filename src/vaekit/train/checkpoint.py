@@ -1,0 +1,123 @@
+"""Checkpoints as safetensors: tensors in the file, everything else as JSON in its metadata. Never pickle.
+
+Files are written atomically (to a temporary file in the same folder, then renamed), so an interrupted
+write leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+
+from vaekit.errors import RunError
+
+FORMAT = "vaekit-1"
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Call write(tmp_path) on a temporary file next to `path`, then rename it onto `path`."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def flatten_tree(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:
+    """Replace each tensor in a nested dict/list structure by a reference, collecting tensors by key."""
+    if isinstance(obj, torch.Tensor):
+        tensors[prefix] = obj.detach().to("cpu").clone().contiguous()
+        return {"__tensor__": prefix}
+    if isinstance(obj, dict):
+        # keys may be ints (optimizer state), so keep them typed as [key, value] pairs
+        return {"__dict__": [[k, flatten_tree(v, f"{prefix}.{k}", tensors)] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        return [flatten_tree(v, f"{prefix}.{i}", tensors) for i, v in enumerate(obj)]
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"cannot store {type(obj).__name__} at '{prefix}' in a checkpoint")
+
+
+def unflatten_tree(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """The inverse of flatten_tree."""
+    if isinstance(obj, dict) and "__tensor__" in obj:
+        return tensors[obj["__tensor__"]]
+    if isinstance(obj, dict) and "__dict__" in obj:
+        return {k: unflatten_tree(v, tensors) for k, v in obj["__dict__"]}
+    if isinstance(obj, list):
+        return [unflatten_tree(v, tensors) for v in obj]
+    return obj
+
+
+def save_tree(path: str | Path, tree: dict[str, Any]) -> None:
+    """Save a nested structure of tensors and JSON values as one safetensors file, atomically."""
+    tensors: dict[str, torch.Tensor] = {}
+    skeleton = flatten_tree(tree, "t", tensors)
+    metadata = {"format": FORMAT, "tree": json.dumps(skeleton)}
+    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+
+
+def load_tree(path: str | Path) -> dict[str, Any]:
+    """Load what save_tree wrote; a missing, truncated or foreign file raises RunError."""
+    path = Path(path)
+    if not path.is_file():
+        raise RunError(f"checkpoint file '{path}' is missing. Train the run again, or point to a complete run.")
+    try:
+        tensors = load_file(str(path))
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+        if metadata.get("format") != FORMAT:
+            raise RunError(
+                f"'{path}' is not a vaekit {FORMAT} checkpoint (format {metadata.get('format')!r}). "
+                "Use a run directory written by this version of vaekit."
+            )
+        return unflatten_tree(json.loads(metadata["tree"]), tensors)
+    except (SafetensorError, OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise RunError(
+            f"checkpoint file '{path}' is corrupt or truncated ({exc}). Delete the run and train it again, "
+            "or copy the file again if it came from elsewhere."
+        ) from None
+
+
+def save_weights(path: str | Path, model: torch.nn.Module, metadata: dict[str, str] | None = None) -> None:
+    """The model's state dict alone, as plain safetensors (loadable by any safetensors reader)."""
+    state = {k: v.detach().to("cpu").clone().contiguous() for k, v in model.state_dict().items()}
+    meta = {"format": FORMAT, **(metadata or {})}
+    atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata=meta))
+
+
+def load_weights(path: str | Path, model: torch.nn.Module) -> None:
+    """Load weights saved by save_weights into `model`, checking that every name and shape matches."""
+    path = Path(path)
+    if not path.is_file():
+        raise RunError(f"weights file '{path}' is missing. Train the run again, or point to a complete run.")
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise RunError(
+            f"weights file '{path}' is corrupt or truncated ({exc}). Delete the run and train it again."
+        ) from None
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise RunError(
+            f"weights file '{path}' does not match the model its config.yaml describes ({first}). "
+            "The run directory mixes files of different runs: train it again."
+        ) from None

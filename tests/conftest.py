@@ -1,0 +1,52 @@
+"""Shared fixtures: tiny models and tiny data sets made on the spot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vaekit.config import ModelConfig, load_config
+from vaekit.models import build_model
+
+
+@pytest.fixture
+def tiny_model_config() -> ModelConfig:
+    cfg = ModelConfig()
+    cfg.latent_dim = 3
+    cfg.network.hidden = [16]
+    return cfg
+
+
+@pytest.fixture
+def tiny_vae(tiny_model_config):
+    return build_model(tiny_model_config, (1, 4, 4), seed=0)
+
+
+@pytest.fixture
+def tiny_images(tmp_path):
+    """A .npy file of 120 random 8x8 grayscale uint8 images."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "tiny.npy"
+    np.save(path, rng.integers(0, 256, size=(120, 8, 8), dtype=np.uint8))
+    return path
+
+
+@pytest.fixture
+def tiny_config(tiny_images):
+    """A config that trains in well under a second on tiny_images."""
+    return load_config(
+        overrides=[
+            f"data.source={tiny_images}",
+            "model.latent_dim=2",
+            "model.network.hidden=[16]",
+            "train.epochs=2",
+            "train.batch_size=32",
+            "train.progress=false",
+            "train.num_sample_images=4",
+        ]
+    )
+
+
+def float64(module: torch.nn.Module) -> torch.nn.Module:
+    return module.to(torch.float64)
