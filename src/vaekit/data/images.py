@@ -1,0 +1,124 @@
+"""A folder of PNG/JPEG images as a data set (read with Pillow).
+
+Layout rules:
+- Images are found recursively, in sorted path order; hidden files and folders are skipped, as are files
+  that are not .png/.jpg/.jpeg.
+- If the folder has a `train/` subfolder, it is the train split and `test/` (if present) the test split;
+  anything else in the folder is ignored. Otherwise the whole folder is one split, to be held out from.
+- Labels: when every image sits in a subfolder of its split's root (`train/3/a.png`, `cat/a.png`), the
+  label is the index of that subfolder's name among all class names, sorted (numerically when all are
+  whole numbers, so `0`..`9` get labels 0..9). Otherwise there are no labels.
+- Pixels: grayscale ("L") when every image is grayscale, else RGB (alpha dropped); one size for all images.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from vaekit.data.types import RawData, Split
+from vaekit.errors import DataError
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
+_GRAY_MODES = frozenset({"1", "L", "LA"})
+_COLOR_MODES = frozenset({"RGB", "RGBA", "RGBX", "RGBa", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV"})
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, Image.DecompressionBombError)
+
+
+def find_images(root: Path) -> list[Path]:
+    """All PNG/JPEG files under `root`, recursively, sorted; hidden files and folders are skipped."""
+    found = []
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        if path.suffix.lower() in IMAGE_SUFFIXES and not any(p.startswith(".") for p in rel.parts):
+            if path.is_file():
+                found.append(path)
+    return sorted(found)
+
+
+def _unreadable(path: Path, err: BaseException) -> DataError:
+    return DataError(f"cannot read the image {path}: {err}. Fix: delete or replace that file (or re-save it as PNG).")
+
+
+def _header(path: Path) -> tuple[tuple[int, int], str]:
+    try:
+        with Image.open(path) as im:
+            return im.size, im.mode
+    except _DECODE_ERRORS as err:
+        raise _unreadable(path, err) from err
+
+
+def _pixels(path: Path, mode: str) -> np.ndarray:
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert(mode))  # (H, W) for "L", (H, W, 3) for "RGB"
+    except _DECODE_ERRORS as err:
+        raise _unreadable(path, err) from err
+
+
+def read_images(paths: list[Path]) -> np.ndarray:
+    """Decode image files of one size into uint8 (N, H, W) if all are grayscale, else (N, H, W, 3)."""
+    first_path, first_size = paths[0], None
+    gray = True
+    for path in paths:
+        size, mode = _header(path)
+        if mode not in _GRAY_MODES and mode not in _COLOR_MODES:
+            raise DataError(
+                f"the image {path} has pixel mode {mode!r} (16-bit or float), which vaekit does not read. "
+                f"Fix: save it as an 8-bit grayscale or RGB PNG."
+            )
+        if first_size is None:
+            first_size = size
+        elif size != first_size:
+            raise DataError(
+                f"images differ in size: {first_path} is {first_size[0]}x{first_size[1]} but {path} is "
+                f"{size[0]}x{size[1]} (width x height); a data set needs one image size. "
+                f"Fix: resize all images to one size (e.g. Pillow's Image.resize) and load the folder again."
+            )
+        gray = gray and mode in _GRAY_MODES
+    width, height = first_size
+    mode = "L" if gray else "RGB"
+    out = np.empty((len(paths), height, width) if gray else (len(paths), height, width, 3), dtype=np.uint8)
+    for i, path in enumerate(paths):
+        out[i] = _pixels(path, mode)
+    return out
+
+
+def _class_order(names: set[str]) -> list[str]:
+    if all(name.isdecimal() for name in names):
+        return sorted(names, key=lambda name: (int(name), name))
+    return sorted(names)
+
+
+def _classes(root: Path, paths: list[Path]) -> list[str] | None:
+    """The class folder (first path part below `root`) of each image, or None if some image has none."""
+    names = [path.relative_to(root).parts for path in paths]
+    return [parts[0] for parts in names] if all(len(parts) > 1 for parts in names) else None
+
+
+def read_image_folder(folder: Path) -> RawData:
+    """A folder of images as train (and, with `train/` and `test/` subfolders, test) splits with labels."""
+    roots = [folder / "train", folder / "test"] if (folder / "train").is_dir() else [folder]
+    roots = [root for root in roots if root.is_dir()]
+    lists = [find_images(root) for root in roots]
+    for root, paths in zip(roots, lists, strict=True):
+        if not paths:
+            raise DataError(
+                f"the folder {root} holds no PNG or JPEG images (looked recursively; hidden files skipped). "
+                f"Fix: point at a folder of .png/.jpg images, a .npy/.npz file, or a folder of idx files."
+            )
+    pixels = read_images([path for paths in lists for path in paths])  # (N_total, H, W[, 3])
+    classes = [_classes(root, paths) for root, paths in zip(roots, lists, strict=True)]
+    labels: list[np.ndarray | None] = [None] * len(roots)
+    if all(c is not None for c in classes):
+        index = {name: i for i, name in enumerate(_class_order({n for c in classes for n in c}))}
+        labels = [np.array([index[name] for name in c], dtype=np.int64) for c in classes]
+    splits = []
+    start = 0
+    for root, paths, y in zip(roots, lists, labels, strict=True):
+        splits.append(Split(pixels[start : start + len(paths)], y, str(root)))
+        start += len(paths)
+    return RawData(splits[0], splits[1] if len(splits) > 1 else None)

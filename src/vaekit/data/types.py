@@ -1,0 +1,82 @@
+"""Value types of the data package: a loaded data set, a built-in source's listing, raw reader output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from vaekit.errors import DataError
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: `==` on tensor fields has no single truth value
+class ImageData:
+    """A train/test pair of float32 image tensors (N, C, H, W) with values in [0, 1], and optional labels."""
+
+    name: str  # the source as given to `load_data`
+    train: torch.Tensor  # (N, C, H, W) float32, contiguous
+    test: torch.Tensor  # (M, C, H, W) float32, contiguous
+    train_labels: torch.Tensor | None = None  # (N,) int64
+    test_labels: torch.Tensor | None = None  # (M,) int64
+    is_binary: bool = False  # every pixel is exactly 0 or 1
+
+    def __post_init__(self) -> None:
+        for split, x, y in (("train", self.train, self.train_labels), ("test", self.test, self.test_labels)):
+            if x.ndim != 4 or x.dtype != torch.float32:
+                raise DataError(
+                    f"data set '{self.name}': the {split} images must be a float32 tensor of shape "
+                    f"(N, C, H, W), got {x.dtype} of shape {tuple(x.shape)}."
+                )
+            if y is not None and (y.dtype != torch.int64 or tuple(y.shape) != (x.shape[0],)):
+                raise DataError(
+                    f"data set '{self.name}': the {split} labels must be int64 of shape ({x.shape[0]},), "
+                    f"got {y.dtype} of shape {tuple(y.shape)}."
+                )
+        if self.train.shape[1:] != self.test.shape[1:]:
+            raise DataError(
+                f"data set '{self.name}': train images are {tuple(self.train.shape[1:])} (C, H, W) "
+                f"but test images are {tuple(self.test.shape[1:])}; both splits need one image shape."
+            )
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """The shape of one image, (C, H, W)."""
+        c, h, w = self.train.shape[1:]
+        return (c, h, w)
+
+    def __repr__(self) -> str:
+        labels = "with labels" if self.train_labels is not None else "no labels"
+        return (
+            f"ImageData(name={self.name!r}, train={tuple(self.train.shape)}, test={tuple(self.test.shape)}, "
+            f"{labels}, is_binary={self.is_binary})"
+        )
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """One built-in source, for `vaekit datasets`: where its files go and whether all of them are there."""
+
+    name: str
+    description: str
+    directory: Path | None  # None: the data ship with a library (no files to fetch)
+    files: tuple[str, ...]  # the file names expected in `directory`
+    present: bool  # all files are in `directory` (always True when there are none)
+
+
+class Split(NamedTuple):
+    """Images and labels of one split as a reader found them, before validation."""
+
+    images: np.ndarray  # (N, H, W), (N, H, W, C) or (N, C, H, W), any accepted dtype
+    labels: np.ndarray | None  # (N,) integers
+    origin: str  # where the images came from, for error messages (a path, or path['key'])
+    labels_origin: str | None = None  # where the labels came from, when not `origin`
+
+
+class RawData(NamedTuple):
+    """What a reader returns: a train split and, when the source defines one, a test split."""
+
+    train: Split
+    test: Split | None  # None: hold out a fraction of `train`
