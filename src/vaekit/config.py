@@ -53,7 +53,11 @@ class ModelConfig:
 class ObjectiveConfig:
     name: str = "elbo"
     beta: float = 1.0  # weight on KL(q(z|x) || p(z))
-    num_samples: int = 1  # Monte Carlo samples L of z per example
+    num_samples: int = 1  # elbo: Monte Carlo samples L of z per example; iwae: importance samples k
+    warmup_steps: int = 0  # KL weight ramped linearly from 0 to beta over this many steps ...
+    warmup_epochs: float = 0.0  # ... or epochs (the two add up)
+    free_bits: float = 0.0  # lambda, in nats per group; 0 turns free bits off
+    free_bits_group_size: int = 1  # latent dimensions per free-bits group (1: per dimension)
 
 
 @dataclass
@@ -71,6 +75,7 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 64
     lr: float = 1e-3
+    lr_schedule: str = "constant"  # constant | iwae (Burda et al.'s 3^i passes at lr * 10^(-i/7))
     adam_betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
     adam_eps: float = 1e-8
     seed: int = 0
@@ -291,6 +296,14 @@ def validate(config: Config) -> None:
         raise ConfigError(f"config key 'train.epochs' must be >= 0, got {config.train.epochs}.")
     if config.objective.beta < 0:
         raise ConfigError(f"config key 'objective.beta' must be >= 0, got {config.objective.beta}.")
+    if config.objective.warmup_steps < 0 or config.objective.warmup_epochs < 0:
+        raise ConfigError("config keys 'objective.warmup_steps' and 'objective.warmup_epochs' must be >= 0.")
+    group = config.objective.free_bits_group_size
+    if group <= 0 or config.model.latent_dim % group:
+        raise ConfigError(
+            f"config key 'objective.free_bits_group_size' ({group}) must be a positive divisor of "
+            f"model.latent_dim ({config.model.latent_dim})."
+        )
     if not 0.0 < config.data.test_fraction < 1.0:
         raise ConfigError(f"config key 'data.test_fraction' must be in (0, 1), got {config.data.test_fraction}.")
     if any(h <= 0 for h in config.model.network.hidden + config.model.network.channels):

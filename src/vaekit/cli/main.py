@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from vaekit import __version__
-from vaekit.cli import datasets, encode, interpolate, reconstruct, sample, train
+from vaekit.cli import datasets, encode, evaluate, interpolate, reconstruct, sample, train
 from vaekit.errors import VaekitError
 
-SUBCOMMANDS = (train, sample, reconstruct, encode, interpolate, datasets)
+SUBCOMMANDS = (train, sample, reconstruct, encode, interpolate, evaluate, datasets)
 
 
 def build_parser() -> argparse.ArgumentParser:

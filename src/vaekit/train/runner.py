@@ -8,6 +8,7 @@ run's, because the model, the optimizer and the generator are all restored.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from vaekit.plotting import auto_scale, image_grid, save_png
 from vaekit.run import CONFIG, METRICS, SAMPLES, STATE, WEIGHTS, Run, load_run, read_config, resolve_device
 from vaekit.train.checkpoint import atomic_write_text, load_tree, save_tree, save_weights
 from vaekit.train.loop import evaluate_batches, train_epoch
+from vaekit.train.schedules import lr_at_epoch
 
 Log = Callable[[str], None]
 
@@ -65,7 +67,9 @@ def prepare(config: Config) -> Prepared:
     device = resolve_device(config.train.device)
     data, train_x, test_x = prepare_data(config, device)
     model = build_model(config.model, data.shape, seed=config.train.seed).to(device)
-    objective = build_objective(config.objective)
+    steps_per_epoch = math.ceil(train_x.shape[0] / config.train.batch_size)
+    objective = build_objective(config.objective, steps_per_epoch)
+    lr_at_epoch(config.train.lr_schedule, config.train.lr, 0)  # an unknown schedule fails before any writing
     optimizer = torch.optim.Adam(
         model.parameters(),
         lr=config.train.lr,
@@ -143,6 +147,8 @@ def _fit(p: Prepared, out: Path, start_epoch: int, step: int, log: Log | None) -
     if start_epoch == 0:
         save_weights(out / WEIGHTS, p.model, metadata)
     for epoch in range(start_epoch + 1, cfg.train.epochs + 1):
+        for group in p.optimizer.param_groups:
+            group["lr"] = lr_at_epoch(cfg.train.lr_schedule, cfg.train.lr, epoch - 1)
         result = train_epoch(
             p.model,
             p.objective,
