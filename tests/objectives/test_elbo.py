@@ -13,7 +13,7 @@ def mc_elbo(model, x, samples=100_000):
     g = torch.Generator().manual_seed(1)
     qz_x = model.posterior(x)
     z = qz_x.sample((samples,), generator=g)  # (S, B, D)
-    log_px_z = model.likelihood(z.flatten(0, 1)).log_prob(x.repeat(samples, 1, 1, 1)).view(samples, -1)
+    log_px_z = model.likelihood(z).log_prob(x)  # (S, B)
     kl = model.kl_per_dim(qz_x).sum(-1)
     values = log_px_z - kl  # (S, B)
     return values.mean(0), values.std(0) / math.sqrt(samples)

@@ -42,7 +42,10 @@ class VAE(nn.Module):
         return standard_normal(self.latent_dim, device=ref.device, dtype=ref.dtype)
 
     def likelihood(self, z: torch.Tensor) -> Distribution:
-        """p(x|z) for z (N, D); log_prob of x (N, C, H, W) has shape (N,)."""
+        """p(x|z) for z (..., D): batch shape (...), event shape (C, H, W).
+
+        For z (S, B, D) and x (B, C, H, W), log_prob(x) broadcasts to (S, B) without copying x.
+        """
         return self.likelihood_head(self.decoder(z))
 
     def kl_per_dim(self, qz_x: DiagonalGaussian) -> torch.Tensor:

@@ -46,7 +46,7 @@ class ConvEncoder(nn.Module):
 
 
 class ConvDecoder(nn.Module):
-    """z (B, D) -> per-pixel distribution parameters (B, C, H, W), mirroring ConvEncoder."""
+    """z (..., D) -> per-pixel distribution parameters (..., C, H, W), mirroring ConvEncoder."""
 
     def __init__(
         self, shape: tuple[int, int, int], latent_dim: int, channels: list[int], hidden: list[int], act: str
@@ -64,7 +64,10 @@ class ConvDecoder(nn.Module):
         self.deconvs = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.deconvs(self.fc(z).view(z.shape[0], *self.map_shape))  # (B, C', H', W') -> (B, C, H, W)
+        lead = z.shape[:-1]
+        h = self.fc(z.flatten(0, -2)).view(-1, *self.map_shape)  # (N, C', H', W'), N = prod(lead)
+        out = self.deconvs(h)  # (N, C, H, W)
+        return out.view(*lead, *out.shape[1:])
 
 
 @NETWORKS.register("conv")

@@ -25,7 +25,7 @@ class MLPEncoder(nn.Module):
 
 
 class MLPDecoder(nn.Module):
-    """z (B, D) -> per-pixel distribution parameters (B, C, H, W), through the encoder's widths reversed."""
+    """z (..., D) -> per-pixel distribution parameters (..., C, H, W), through the encoder's widths reversed."""
 
     def __init__(self, shape: tuple[int, int, int], latent_dim: int, hidden: list[int], act: str) -> None:
         super().__init__()
@@ -33,7 +33,7 @@ class MLPDecoder(nn.Module):
         self.body = mlp([latent_dim, *reversed(hidden), math.prod(shape)], act, final_activation=False)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.body(z).view(z.shape[0], *self.shape)  # (B, C*H*W) -> (B, C, H, W)
+        return self.body(z).view(*z.shape[:-1], *self.shape)  # (..., C*H*W) -> (..., C, H, W)
 
 
 @NETWORKS.register("mlp")

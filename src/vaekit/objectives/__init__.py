@@ -1,6 +1,6 @@
 """Objectives: callables `objective(model, x, step=, generator=) -> LossOutput`, swappable on one model."""
 
-from vaekit.objectives.base import LossOutput, build_objective, repeat_batch
+from vaekit.objectives.base import LossOutput, build_objective
 from vaekit.objectives.elbo import Elbo, ElboTerms, elbo_terms
 from vaekit.objectives.iwae import Iwae, log_importance_weights
 
@@ -12,5 +12,4 @@ __all__ = [
     "build_objective",
     "elbo_terms",
     "log_importance_weights",
-    "repeat_batch",
 ]

@@ -16,7 +16,7 @@ import torch
 
 from vaekit.config import ObjectiveConfig
 from vaekit.errors import ConfigError
-from vaekit.objectives.base import LossOutput, repeat_batch
+from vaekit.objectives.base import LossOutput
 from vaekit.registry import OBJECTIVES
 
 
@@ -33,8 +33,7 @@ def elbo_terms(model, x: torch.Tensor, num_samples: int = 1, generator: torch.Ge
     """ELBO terms of x (B, C, H, W) with L = num_samples reparameterized draws of z per example."""
     qz_x = model.posterior(x)
     z = qz_x.rsample((num_samples,), generator=generator)  # (L, B, D)
-    log_px_z = model.likelihood(z.flatten(0, 1)).log_prob(repeat_batch(x, num_samples))  # (L*B,)
-    log_px_z = log_px_z.view(num_samples, x.shape[0]).mean(0)  # (B,)
+    log_px_z = model.likelihood(z).log_prob(x).mean(0)  # (L, B) -> (B,)
     kl_per_dim = model.kl_per_dim(qz_x)  # (B, D)
     kl = kl_per_dim.sum(-1)  # (B,)
     return ElboTerms(log_px_z, kl, log_px_z - kl, kl_per_dim)

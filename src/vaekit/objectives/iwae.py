@@ -13,14 +13,13 @@ import torch
 
 from vaekit.config import ObjectiveConfig
 from vaekit.errors import ConfigError
-from vaekit.objectives.base import LossOutput, repeat_batch
+from vaekit.objectives.base import LossOutput
 from vaekit.registry import OBJECTIVES
 
 
 def log_importance_weights(model, x: torch.Tensor, qz_x, z: torch.Tensor) -> torch.Tensor:
     """log w = log p(x|z) + log p(z) - log q(z|x) for z (S, B, D) drawn from qz_x; shape (S, B)."""
-    num, batch = z.shape[:2]
-    log_px_z = model.likelihood(z.flatten(0, 1)).log_prob(repeat_batch(x, num)).view(num, batch)  # (S, B)
+    log_px_z = model.likelihood(z).log_prob(x)  # (S, B)
     return log_px_z + model.prior().log_prob(z) - qz_x.log_prob(z)
 
 
