@@ -79,7 +79,9 @@ class TrainConfig:
     adam_betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
     adam_eps: float = 1e-8
     seed: int = 0
-    device: str = "cpu"  # cpu | cuda | auto
+    device: str = "cpu"  # cpu | cuda | auto (cuda when available); under torchrun, cuda:LOCAL_RANK
+    precision: str = "fp32"  # fp32 | bf16 (autocast of the forward pass)
+    compile: bool = False  # torch.compile the model and objective
     progress: bool = True  # a live progress bar when writing to a terminal
     num_sample_images: int = 64  # size of the sample grid written at the end of training
 
@@ -266,6 +268,7 @@ _CHOICES = {
     "model.likelihood.learn_sigma": ("none", "shared", "per_pixel"),
     "data.binarize": ("none", "static", "dynamic"),
     "train.device": ("cpu", "cuda", "auto"),
+    "train.precision": ("fp32", "bf16"),
 }
 
 

@@ -22,21 +22,13 @@ from vaekit.config import Config, config_from_dict
 from vaekit.errors import ConfigError, DataError, RunError
 from vaekit.models import build_model
 from vaekit.train.checkpoint import load_weights
+from vaekit.train.distributed import resolve_device
 
 CONFIG = "config.yaml"
 WEIGHTS = "model.safetensors"
 STATE = "training_state.safetensors"
 METRICS = "metrics.jsonl"
 SAMPLES = "samples.png"
-
-
-def resolve_device(name: str) -> torch.device:
-    """`auto` -> cuda when available, else cpu."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("train.device is 'cuda' but no CUDA device is available. Use train.device=cpu or auto.")
-    return torch.device(name)
 
 
 def read_config(path: Path) -> Config:

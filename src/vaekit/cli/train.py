@@ -7,6 +7,7 @@ import sys
 
 from vaekit.config import load_config
 from vaekit.errors import ConfigError
+from vaekit.train.distributed import teardown
 from vaekit.train.runner import resume, train
 
 
@@ -18,6 +19,7 @@ def add_parser(sub) -> None:
     p.add_argument("--data-dir", help="where built-in data sets are looked for (sets data.data_dir)")
     p.add_argument("--epochs", type=int, help="number of epochs in all (sets train.epochs)")
     p.add_argument("--seed", type=int, help="random seed (sets train.seed)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="sets train.device (default cpu)")
     p.add_argument("--out", help="the run directory to write (default: runs/<data>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument("--force", action="store_true", help="overwrite an existing run directory")
@@ -25,6 +27,13 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    finally:
+        teardown()  # under torchrun: leave the process group cleanly
+
+
+def _run(args: argparse.Namespace) -> int:
     configs = [a for a in args.args if "=" not in a]
     overrides = [a for a in args.args if "=" in a]
     if len(configs) > 1:
@@ -35,16 +44,17 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--resume needs --out RUN_DIR: the run to continue.")
         if configs or overrides or args.preset or args.data or args.data_dir or args.seed is not None:
             raise ConfigError(
-                "--resume continues a run with its own config; only --epochs may change. "
+                "--resume continues a run with its own config; only --epochs and --device may change. "
                 "Remove the config file, preset, data and override arguments."
             )
-        resume(args.out, epochs=args.epochs, log=log)
+        resume(args.out, epochs=args.epochs, device=args.device, log=log)
         return 0
     flags = {
         "data.source": args.data,
         "data.data_dir": args.data_dir,
         "train.epochs": args.epochs,
         "train.seed": args.seed,
+        "train.device": args.device,
     }
     given = [(k, v) for k, v in flags.items() if v is not None]
     config = load_config(configs[0] if configs else None, preset=args.preset, overrides=given + overrides)

@@ -1,62 +1,88 @@
-"""One pass over in-memory training data. Knows nothing about VAEs: it calls an objective and steps."""
+"""One pass over in-memory training data. Knows nothing about VAEs: it calls a loss module and steps."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 from tqdm.auto import tqdm
 
 from vaekit.errors import VaekitError
+from vaekit.train.distributed import SINGLE_PROCESS, DistContext, all_reduce_sum, shard
 
 Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
 
+class LossModule(nn.Module):
+    """A model and its objective as one module: `forward(x, step, generator) -> LossOutput`.
+
+    Wrapping this (not the model) in DistributedDataParallel makes the whole loss computation DDP's forward,
+    whatever methods of the model the objective calls.
+    """
+
+    def __init__(self, model: nn.Module, objective: Callable) -> None:
+        super().__init__()
+        self.model = model
+        self.objective = objective
+
+    def forward(self, x: torch.Tensor, step: int, generator: torch.Generator | None):
+        return self.objective(self.model, x, step=step, generator=generator)
+
+
 @dataclass
 class EpochResult:
-    metrics: dict[str, float]  # means over the epoch's examples
+    metrics: dict[str, float]  # means over the epoch's examples, across all processes
     steps: int
     seconds: float
 
 
-def batches(num: int, batch_size: int, generator: torch.Generator, device: torch.device) -> list[torch.Tensor]:
-    """A fresh random permutation of range(num), cut into batches (the last one may be smaller)."""
-    perm = torch.randperm(num, generator=generator, device=device)
-    return list(perm.split(batch_size))
+def reduce_means(sums: dict[str, torch.Tensor], count: int, ctx: DistContext, device) -> dict[str, float]:
+    """Sum per-process totals across processes, then divide by the total count."""
+    names = sorted(sums)
+    totals = torch.stack([sums[n].double() for n in names] + [torch.tensor(float(count), device=device)])
+    totals = all_reduce_sum(totals.to(torch.float64), ctx)
+    return {name: (totals[i] / totals[-1]).item() for i, name in enumerate(names)}
 
 
 def train_epoch(
-    model: torch.nn.Module,
-    objective: Callable,
+    loss_module: nn.Module,
     optimizer: torch.optim.Optimizer,
     data: torch.Tensor,
     *,
     batch_size: int,
     step: int,
+    shuffle_generator: torch.Generator,
     generator: torch.Generator,
     transform: Transform | None = None,
     progress: bool = True,
     description: str = "train",
+    ctx: DistContext = SINGLE_PROCESS,
+    autocast_dtype: torch.dtype | None = None,
 ) -> EpochResult:
-    """Shuffle `data` (N, ...), and take one optimizer step per batch of the objective's loss.
+    """Shuffle `data` (N, ...), take this process's shard, and take one optimizer step per batch.
 
-    `step` is the global step count before this epoch (passed to the objective for schedules). Every random
-    draw (shuffling, the transform, the objective's samples) comes from `generator`.
+    `batch_size` is this process's batch. `step` is the global step count before this epoch (passed to the
+    objective for schedules). Shuffling draws from `shuffle_generator`, identical on every process; the
+    transform and the objective's samples draw from `generator`, this process's own.
     """
-    model.train()
+    loss_module.train()
     start = time.perf_counter()
     sums: dict[str, torch.Tensor] = {}
     count = 0
-    index_batches = batches(data.shape[0], batch_size, generator, data.device)
-    bar = tqdm(index_batches, desc=description, leave=False, disable=None if progress else True, unit="batch")
+    order = shard(torch.randperm(data.shape[0], generator=shuffle_generator, device=data.device), ctx)
+    autocast = torch.autocast(device_type=data.device.type, dtype=autocast_dtype) if autocast_dtype else nullcontext()
+    bar = tqdm(order.split(batch_size), desc=description, leave=False, disable=None if progress else True)
     for i, idx in enumerate(bar):
         x = data.index_select(0, idx)  # (B, C, H, W)
         if transform is not None:
             x = transform(x, generator)
-        out = objective(model, x, step=step, generator=generator)
+        with autocast:
+            out = loss_module(x, step, generator)
         optimizer.zero_grad(set_to_none=True)
         out.loss.backward()
         optimizer.step()
@@ -64,7 +90,7 @@ def train_epoch(
         n = x.shape[0]
         count += n
         for name, value in out.metrics.items():
-            sums[name] = sums[name] + value * n if name in sums else value * n
+            sums[name] = sums[name] + value.double() * n if name in sums else value.double() * n
         if i % 50 == 0:
             loss = out.loss.item()
             if not math.isfinite(loss):
@@ -74,18 +100,25 @@ def train_epoch(
                 )
             bar.set_postfix(loss=f"{loss:.2f}", refresh=False)
     bar.close()
-    metrics = {name: (total / count).item() for name, total in sums.items()}
+    metrics = reduce_means(sums, count, ctx, data.device)
     return EpochResult(metrics, step, time.perf_counter() - start)
 
 
 @torch.no_grad()
 def evaluate_batches(
-    fn: Callable[[torch.Tensor], dict[str, torch.Tensor]], data: torch.Tensor, batch_size: int
+    fn: Callable[[torch.Tensor], dict[str, torch.Tensor]],
+    data: torch.Tensor,
+    batch_size: int,
+    ctx: DistContext = SINGLE_PROCESS,
 ) -> dict[str, float]:
-    """Means over all of `data` of the per-example values that fn(batch) returns as (B,) tensors."""
+    """Means over all of `data` of the per-example values fn(batch) returns as (B,) tensors.
+
+    Under data parallelism each process evaluates its own slice and the sums are combined.
+    """
     sums: dict[str, torch.Tensor] = {}
-    for x in data.split(batch_size):
+    part = data[ctx.rank :: ctx.world_size]
+    for x in part.split(batch_size):
         for name, values in fn(x).items():
-            total = values.sum()
+            total = values.double().sum()
             sums[name] = sums[name] + total if name in sums else total
-    return {name: (total / data.shape[0]).item() for name, total in sums.items()}
+    return reduce_means(sums, part.shape[0], ctx, data.device)

@@ -2,7 +2,7 @@
 
 Everything that can fail on bad input (config, data, output folder) is checked before anything is written.
 A run resumed from its training state continues exactly: on CPU its final weights equal an uninterrupted
-run's, because the model, the optimizer and the generator are all restored.
+run's, because the model and optimizer are restored and each epoch's random streams follow from the seed.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from vaekit.evaluate.likelihood import elbo_per_example
 from vaekit.models import build_model
 from vaekit.objectives import build_objective
 from vaekit.plotting import auto_scale, image_grid, save_png
-from vaekit.run import CONFIG, METRICS, SAMPLES, STATE, WEIGHTS, Run, load_run, read_config, resolve_device
+from vaekit.run import CONFIG, METRICS, SAMPLES, STATE, WEIGHTS, Run, load_run, read_config
 from vaekit.train.checkpoint import atomic_write_text, load_tree, save_tree, save_weights
-from vaekit.train.loop import evaluate_batches, train_epoch
+from vaekit.train.distributed import DistContext, barrier, local_batch_size, seeded_generator, setup, wrap
+from vaekit.train.loop import LossModule, evaluate_batches, train_epoch
 from vaekit.train.schedules import lr_at_epoch
 
 Log = Callable[[str], None]
@@ -37,14 +38,15 @@ class Prepared:
     """The pieces of a run, built and checked before anything is written."""
 
     config: Config
+    ctx: DistContext
     device: torch.device
     train_x: torch.Tensor  # (N, C, H, W) on device
     test_x: torch.Tensor  # (M, C, H, W) on device
     shape: tuple[int, int, int]
-    model: torch.nn.Module
-    objective: Callable
+    model: torch.nn.Module  # the model itself: what is saved
+    loss_module: torch.nn.Module  # model + objective, wrapped for data parallelism / compiled when asked
     optimizer: torch.optim.Optimizer
-    generator: torch.Generator
+    batch_size: int  # this process's share of train.batch_size
 
 
 def prepare_data(config: Config, device: torch.device) -> tuple[ImageData, torch.Tensor, torch.Tensor]:
@@ -64,7 +66,8 @@ def prepare_data(config: Config, device: torch.device) -> tuple[ImageData, torch
 
 
 def prepare(config: Config) -> Prepared:
-    device = resolve_device(config.train.device)
+    ctx, device = setup(config.train.device)
+    batch_size = local_batch_size(config.train.batch_size, ctx)
     data, train_x, test_x = prepare_data(config, device)
     model = build_model(config.model, data.shape, seed=config.train.seed).to(device)
     steps_per_epoch = math.ceil(train_x.shape[0] / config.train.batch_size)
@@ -77,8 +80,10 @@ def prepare(config: Config) -> Prepared:
         eps=config.train.adam_eps,
         fused=True,  # one kernel for all parameters: about 25% faster per step on CPU than the default
     )
-    generator = torch.Generator(device=device).manual_seed(config.train.seed)
-    return Prepared(config, device, train_x, test_x, data.shape, model, objective, optimizer, generator)
+    loss_module = wrap(LossModule(model, objective), ctx, device)
+    if config.train.compile:
+        loss_module = torch.compile(loss_module)
+    return Prepared(config, ctx, device, train_x, test_x, data.shape, model, loss_module, optimizer, batch_size)
 
 
 def check_out_dir(out: Path, force: bool) -> None:
@@ -107,30 +112,41 @@ def default_out(config: Config) -> Path:
 
 
 def train(config: Config, out: str | Path | None = None, *, force: bool = False, log: Log | None = None) -> Run:
-    """Train a new run into `out` and return it loaded. Nothing is written if the input is bad."""
+    """Train a new run into `out` and return it loaded. Nothing is written if the input is bad.
+
+    Under torchrun every process calls this; only the main process writes.
+    """
     out = Path(out) if out is not None else default_out(config)
-    check_out_dir(out, force)
     prepared = prepare(config)
-    if out.exists() and force:
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / CONFIG, config.to_yaml())
+    check_out_dir(out, force)
+    barrier(prepared.ctx)  # every process has checked `out` before the main one changes it
+    if prepared.ctx.is_main:
+        if out.exists() and force:
+            shutil.rmtree(out)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / CONFIG, config.to_yaml())
     return _fit(prepared, out, start_epoch=0, step=0, log=log)
 
 
-def resume(path: str | Path, epochs: int | None = None, *, log: Log | None = None) -> Run:
-    """Continue a run from its last completed epoch (to `epochs` in all, if given)."""
+def resume(path: str | Path, epochs: int | None = None, *, device: str | None = None, log: Log | None = None) -> Run:
+    """Continue a run from its last completed epoch (to `epochs` in all, if given; on `device`, if given).
+
+    The number of processes may differ from the interrupted run's: the state holds no per-process RNG.
+    """
     path = Path(path)
     config = read_config(path)
     if epochs is not None:
         config.train.epochs = epochs
+    if device is not None:
+        config.train.device = device
     state = load_tree(path / STATE)
     prepared = prepare(config)
     prepared.model.load_state_dict(state["model"])
     prepared.optimizer.load_state_dict(state["optimizer"])
-    prepared.generator.set_state(state["generator"])
-    atomic_write_text(path / CONFIG, config.to_yaml())
-    _truncate_metrics(path / METRICS, state["epoch"])
+    barrier(prepared.ctx)
+    if prepared.ctx.is_main:
+        atomic_write_text(path / CONFIG, config.to_yaml())
+        _truncate_metrics(path / METRICS, state["epoch"])
     return _fit(prepared, path, start_epoch=state["epoch"], step=state["step"], log=log)
 
 
@@ -141,60 +157,72 @@ def _truncate_metrics(file: Path, epochs: int) -> None:
 
 
 def _fit(p: Prepared, out: Path, start_epoch: int, step: int, log: Log | None) -> Run:
-    cfg = p.config
+    cfg, ctx = p.config, p.ctx
+    main = ctx.is_main
+    log = log if main else None
     transform = binarize if cfg.data.binarize == "dynamic" else None
+    autocast_dtype = torch.bfloat16 if cfg.train.precision == "bf16" else None
     metadata = {"data_shape": json.dumps(list(p.shape))}
-    if start_epoch == 0:
+    if start_epoch == 0 and main:
         save_weights(out / WEIGHTS, p.model, metadata)
     for epoch in range(start_epoch + 1, cfg.train.epochs + 1):
         for group in p.optimizer.param_groups:
             group["lr"] = lr_at_epoch(cfg.train.lr_schedule, cfg.train.lr, epoch - 1)
         result = train_epoch(
-            p.model,
-            p.objective,
+            p.loss_module,
             p.optimizer,
             p.train_x,
-            batch_size=cfg.train.batch_size,
+            batch_size=p.batch_size,
             step=step,
-            generator=p.generator,
+            # each epoch's streams follow from (seed, epoch): shuffling is shared, noise is per process
+            shuffle_generator=seeded_generator(p.device, cfg.train.seed, epoch, 0),
+            generator=seeded_generator(p.device, cfg.train.seed + ctx.rank, epoch, 1),
             transform=transform,
-            progress=cfg.train.progress,
+            progress=cfg.train.progress and main,
             description=f"epoch {epoch}/{cfg.train.epochs}",
+            ctx=ctx,
+            autocast_dtype=autocast_dtype,
         )
         step = result.steps
         start = time.perf_counter()
         test = evaluate_test(p)
         test_seconds = time.perf_counter() - start
-        record = {"epoch": epoch, "step": step}
-        record.update({f"train_{k}": v for k, v in result.metrics.items()})
-        record.update({f"test_{k}": v for k, v in test.items()})
-        record.update({"train_seconds": round(result.seconds, 4), "test_seconds": round(test_seconds, 4)})
-        with open(out / METRICS, "a") as f:
-            f.write(json.dumps(record) + "\n")
-        # weights first, then the state: a crash in between leaves a state that is one epoch behind,
-        # which resumes correctly; the reverse order could not.
-        save_weights(out / WEIGHTS, p.model, metadata)
-        _save_state(p, out, epoch, step)
+        if main:
+            record = {"epoch": epoch, "step": step}
+            record.update({f"train_{k}": v for k, v in result.metrics.items()})
+            record.update({f"test_{k}": v for k, v in test.items()})
+            record.update({"train_seconds": round(result.seconds, 4), "test_seconds": round(test_seconds, 4)})
+            with open(out / METRICS, "a") as f:
+                f.write(json.dumps(record) + "\n")
+            # weights first, then the state: a crash in between leaves a state that is one epoch behind,
+            # which resumes correctly; the reverse order could not.
+            save_weights(out / WEIGHTS, p.model, metadata)
+            _save_state(p, out, epoch, step)
         if log:
             log(
-                f"epoch {epoch}/{cfg.train.epochs}  train -ELBO {-record.get('train_elbo', float('nan')):.2f}  "
+                f"epoch {epoch}/{cfg.train.epochs}  train -ELBO {-result.metrics.get('elbo', float('nan')):.2f}  "
                 f"test -ELBO {-test['elbo']:.2f}  KL {test['kl']:.2f}  ({result.seconds:.1f} s + {test_seconds:.1f} s)"
             )
-    if not (out / STATE).exists():  # zero epochs: still a complete, resumable run
+    if main and not (out / STATE).exists():  # zero epochs: still a complete, resumable run
         _save_state(p, out, epoch=0, step=0)
+    barrier(ctx)  # the files are complete before any process reads them
     run = load_run(out, device=str(p.device))
-    write_samples(run, out / SAMPLES, cfg.train.num_sample_images, seed=cfg.train.seed)
+    if main:
+        write_samples(run, out / SAMPLES, cfg.train.num_sample_images, seed=cfg.train.seed)
     if log:
         log(f"wrote {out}  (samples: {out / SAMPLES})")
+    barrier(ctx)
     return run
 
 
 def _save_state(p: Prepared, out: Path, epoch: int, step: int) -> None:
-    """Everything --resume needs to continue exactly: weights, optimizer, generator, counters."""
+    """Everything --resume needs to continue exactly: weights, optimizer state, counters.
+
+    No RNG state: each epoch's generators are derived from (seed, epoch, rank).
+    """
     state = {
         "model": p.model.state_dict(),
         "optimizer": p.optimizer.state_dict(),
-        "generator": p.generator.get_state(),
         "epoch": epoch,
         "step": step,
     }
@@ -205,13 +233,13 @@ def _save_state(p: Prepared, out: Path, epoch: int, step: int) -> None:
 def evaluate_test(p: Prepared) -> dict[str, float]:
     """Test-set ELBO terms (beta = 1), with a fixed generator so that epochs are comparable."""
     p.model.eval()
-    g = torch.Generator(device=p.device).manual_seed(p.config.train.seed)
+    g = seeded_generator(p.device, p.config.train.seed + p.ctx.rank, 0, 2)
     dynamic = p.config.data.binarize == "dynamic"
 
     def fn(x: torch.Tensor) -> dict[str, torch.Tensor]:
         return elbo_per_example(p.model, binarize(x, g) if dynamic else x, g)
 
-    return evaluate_batches(fn, p.test_x, p.config.eval.batch_size)
+    return evaluate_batches(fn, p.test_x, p.config.eval.batch_size, p.ctx)
 
 
 def write_samples(run: Run, path: Path, num: int, seed: int) -> None:

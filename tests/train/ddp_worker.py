@@ -1,0 +1,40 @@
+"""Run under torchrun by test_distributed.py: one optimizer step, then each rank saves its parameters.
+
+torchrun --standalone --nproc_per_node 2 tests/train/ddp_worker.py DATA.npy OUT_DIR
+"""
+
+import sys
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from safetensors.torch import save_file
+
+import vaekit
+from vaekit.train.distributed import seeded_generator
+from vaekit.train.loop import train_epoch
+from vaekit.train.runner import prepare
+
+data, out = sys.argv[1], Path(sys.argv[2])
+config = vaekit.load_config(
+    overrides=[f"data.source={data}", "model.latent_dim=2", "model.network.hidden=[16]", "train.batch_size=32"]
+)
+p = prepare(config)
+rank = p.ctx.rank
+before = {k: v.clone() for k, v in p.model.state_dict().items()}
+result = train_epoch(
+    p.loss_module,
+    p.optimizer,
+    p.train_x[:32],  # one global batch: one step on each of the two processes
+    batch_size=p.batch_size,
+    step=0,
+    shuffle_generator=seeded_generator(p.device, 0, 1, 0),
+    generator=seeded_generator(p.device, rank, 1, 1),  # different noise on each process
+    progress=False,
+    ctx=p.ctx,
+)
+assert result.steps == 1, result.steps
+moved = any(not torch.equal(before[k], v) for k, v in p.model.state_dict().items())
+state = {k: v.contiguous() for k, v in p.model.state_dict().items()}
+save_file(state, str(out / f"rank{rank}.safetensors"), metadata={"moved": str(moved), "world": str(p.ctx.world_size)})
+dist.destroy_process_group()
