@@ -50,7 +50,13 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
 
 
 def setup(device_name: str) -> tuple[DistContext, torch.device]:
-    """Join the process group torchrun describes (if any) and choose this process's device, once per run."""
+    """Join the process group torchrun describes (if any) and choose this process's device, once per run.
+
+    Also sets the process to flush denormal floats to zero (on CPUs that support it).
+    """
+    # Adam's second moments of rarely-updated weights drift into denormal floats, which the CPU handles
+    # in microcode: flushing them to zero made late epochs of the iwae-paper run ~20% faster per step.
+    torch.set_flush_denormal(True)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
         return DistContext(), resolve_device(device_name)
