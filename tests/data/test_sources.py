@@ -42,7 +42,9 @@ def test_digits_split_depends_only_on_split_seed(digits) -> None:
 def test_list_sources_has_one_entry_per_builtin(tmp_path: Path) -> None:
     infos = list_sources(tmp_path)
     assert (
-        [i.name for i in infos] == list(SOURCES) == ["digits", "mnist", "fashion-mnist", "binarized-mnist", "cifar10"]
+        [i.name for i in infos]
+        == list(SOURCES)
+        == ["digits", "mnist", "fashion-mnist", "binarized-mnist", "cifar10", "shapes", "dsprites"]
     )
     by_name = {i.name: i for i in infos}
     assert by_name["digits"] == SourceInfo("digits", by_name["digits"].description, None, (), True)

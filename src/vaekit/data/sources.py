@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vaekit.data.arrays import build_image_data
-from vaekit.data.download import RemoteFile, base_urls, ensure_files, local_path
+from vaekit.data.download import RemoteFile, base_urls, ensure_files, local_path, missing_files_error
+from vaekit.data.dsprites import DSPRITES_FILE, DSPRITES_URL, draw_subset, read_dsprites
 from vaekit.data.files import ACCEPTED_KINDS, read_path
 from vaekit.data.formats import read_amat, read_cifar_binary, read_idx
-from vaekit.data.types import ImageData, RawData, SourceInfo, Split
+from vaekit.data.shapes import read_shapes
+from vaekit.data.types import FactorGrid, ImageData, RawData, SourceInfo, Split
 from vaekit.errors import DataError
 
 DATA_ENV = "VAEKIT_DATA"
@@ -24,10 +26,12 @@ class BuiltinSource:
 
     name: str
     description: str
-    read: Callable[[dict[str, Path]], RawData]  # {file name: local path} -> splits
+    read: Callable[[dict[str, Path]], RawData | FactorGrid]  # {file name: local path} -> splits, or a grid
     directory: str | None = None  # subfolder of the data dir; None when the data ship with a library
     files: tuple[RemoteFile, ...] = ()
     urls: tuple[str, ...] = ()  # official base URLs, tried in order (VAEKIT_MIRROR replaces them)
+    homepage: str | None = None  # where to get the files, for a source without `urls` (not downloaded)
+    subset_size: int | None = None  # a FactorGrid source: images drawn by default ('name:N' draws N)
 
 
 def default_data_dir() -> Path:
@@ -156,6 +160,23 @@ SOURCES: dict[str, BuiltinSource] = {
             _CIFAR10_FILES,
             ("https://www.cs.toronto.edu/~kriz/",),
         ),
+        BuiltinSource(
+            "shapes",
+            "dSprites' 737280-image factor grid drawn procedurally, 1x64x64 binary, 5 factors; no download; "
+            "loads a seeded subset, 'shapes:N' for N images (default 100000)",
+            read_shapes,
+            subset_size=100_000,
+        ),
+        BuiltinSource(
+            "dsprites",
+            f"dSprites (Matthey et al. 2017), 1x64x64 binary, 5 factors; not downloaded: get it from {DSPRITES_URL}; "
+            "loads a seeded subset, 'dsprites:N' for N images (default 100000)",
+            read_dsprites,
+            "dsprites",
+            (RemoteFile(DSPRITES_FILE, "md5:7da33b31b13a06f4b04a70402ce90c2e"),),
+            homepage=DSPRITES_URL,
+            subset_size=100_000,
+        ),
     )
 }
 
@@ -175,12 +196,30 @@ def list_sources(data_dir: str | os.PathLike | None = None) -> list[SourceInfo]:
     return infos
 
 
-def _read_builtin(spec: BuiltinSource, root: Path, download: bool) -> RawData:
+def _read_builtin(spec: BuiltinSource, root: Path, download: bool) -> RawData | FactorGrid:
     if spec.directory is None:
         return spec.read({})
     folder = root / spec.directory
-    paths = ensure_files(spec.name, folder, spec.files, base_urls(spec.directory, spec.urls), download)
+    urls = base_urls(spec.directory, spec.urls)
+    missing = [f for f in spec.files if local_path(f, folder) is None]
+    if missing and not urls:
+        why = f"vaekit does not download them; get them from {spec.homepage}"
+        raise missing_files_error(spec.name, folder, missing, why)
+    paths = ensure_files(spec.name, folder, spec.files, urls, download)
     return spec.read(paths)
+
+
+def _builtin(source: str) -> tuple[BuiltinSource | None, int | None]:
+    """The built-in source that `source` names, and N when it is 'name:N' for a source drawn as a subset."""
+    if source in SOURCES:
+        return SOURCES[source], None
+    name, colon, count = source.partition(":")
+    spec = SOURCES.get(name)
+    if not colon or spec is None or spec.subset_size is None:
+        return None, None
+    if not (count.isascii() and count.isdigit()):
+        raise DataError(f"'{source}': after '{name}:' comes a number of images, e.g. '{name}:20000'.")
+    return spec, int(count)
 
 
 def _existing_path(source: str) -> Path:
@@ -211,9 +250,12 @@ def load_data(
 
     Args:
         source: a name in SOURCES (see `list_sources`), which wins over a file of the same name (write
-            `./mnist` for that), or a path: see `vaekit.data.files` and `vaekit.data.images`.
+            `./mnist` for that), or a path: see `vaekit.data.files` and `vaekit.data.images`. Factor grids
+            (`shapes`, `dsprites`) load a seeded subset of `subset_size` images, or N with `shapes:N`
+            (drawn with `split_seed`; see `vaekit.data.dsprites`), with `train_factors`/`test_factors`.
         data_dir: built-in data sets live in `<data_dir>/<source folder>/`; default `default_data_dir()`.
-        test_fraction: the share of images held out as the test split, for sources without one (0 < f < 1).
+        test_fraction: the share of images held out as the test split, for sources without one (0 < f < 1),
+            factor grids included (a share of the images drawn).
             Sources with an official split (mnist, fashion-mnist, binarized-mnist, cifar10) ignore it.
         split_seed: seed of that hold-out; the same seed gives the same split.
         download: fetch missing built-in files (from the official URLs, or $VAEKIT_MIRROR) and verify
@@ -227,9 +269,12 @@ def load_data(
             f"test_fraction must be a number strictly between 0 and 1 (the share of images held out for "
             f"testing), got {test_fraction!r}. Fix: use e.g. 0.1."
         )
-    spec = SOURCES.get(source)
+    spec, size = _builtin(source)
     if spec is not None:
         raw = _read_builtin(spec, _data_root(data_dir), download)
+        if isinstance(raw, FactorGrid):
+            size = size if size is not None else min(spec.subset_size or raw.size, raw.size)
+            return draw_subset(source, raw, size, test_fraction, split_seed)
     else:
         raw = read_path(_existing_path(source))
     return build_image_data(source, raw, test_fraction, split_seed)

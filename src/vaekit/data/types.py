@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -14,7 +15,7 @@ from vaekit.errors import DataError
 
 @dataclass(frozen=True, eq=False)  # eq=False: `==` on tensor fields has no single truth value
 class ImageData:
-    """A train/test pair of float32 image tensors (N, C, H, W) with values in [0, 1], and optional labels."""
+    """A train/test pair of float32 image tensors (N, C, H, W) with values in [0, 1], optional labels and factors."""
 
     name: str  # the source as given to `load_data`
     train: torch.Tensor  # (N, C, H, W) float32, contiguous
@@ -22,9 +23,14 @@ class ImageData:
     train_labels: torch.Tensor | None = None  # (N,) int64
     test_labels: torch.Tensor | None = None  # (M,) int64
     is_binary: bool = False  # every pixel is exactly 0 or 1
+    train_factors: torch.Tensor | None = None  # (N, K) int64 indices of the generative factors, e.g. dSprites'
+    test_factors: torch.Tensor | None = None  # (M, K) int64
 
     def __post_init__(self) -> None:
-        for split, x, y in (("train", self.train, self.train_labels), ("test", self.test, self.test_labels)):
+        for split, x, y, f in (
+            ("train", self.train, self.train_labels, self.train_factors),
+            ("test", self.test, self.test_labels, self.test_factors),
+        ):
             if x.ndim != 4 or x.dtype != torch.float32:
                 raise DataError(
                     f"data set '{self.name}': the {split} images must be a float32 tensor of shape "
@@ -35,6 +41,17 @@ class ImageData:
                     f"data set '{self.name}': the {split} labels must be int64 of shape ({x.shape[0]},), "
                     f"got {y.dtype} of shape {tuple(y.shape)}."
                 )
+            if f is not None and (f.dtype != torch.int64 or f.ndim != 2 or f.shape[0] != x.shape[0]):
+                raise DataError(
+                    f"data set '{self.name}': the {split} factors must be int64 of shape ({x.shape[0]}, K), "
+                    f"got {f.dtype} of shape {tuple(f.shape)}."
+                )
+        train_k, test_k = (None if f is None else f.shape[1] for f in (self.train_factors, self.test_factors))
+        if train_k != test_k:
+            raise DataError(
+                f"data set '{self.name}': train and test need the same factors, got {train_k} and {test_k} "
+                f"factor columns (None: no factors)."
+            )
         if self.train.shape[1:] != self.test.shape[1:]:
             raise DataError(
                 f"data set '{self.name}': train images are {tuple(self.train.shape[1:])} (C, H, W) "
@@ -49,9 +66,10 @@ class ImageData:
 
     def __repr__(self) -> str:
         labels = "with labels" if self.train_labels is not None else "no labels"
+        factors = f", {self.train_factors.shape[1]} factors" if self.train_factors is not None else ""
         return (
             f"ImageData(name={self.name!r}, train={tuple(self.train.shape)}, test={tuple(self.test.shape)}, "
-            f"{labels}, is_binary={self.is_binary})"
+            f"{labels}{factors}, is_binary={self.is_binary})"
         )
 
 
@@ -80,3 +98,15 @@ class RawData(NamedTuple):
 
     train: Split
     test: Split | None  # None: hold out a fraction of `train`
+
+
+class FactorGrid(NamedTuple):
+    """What the reader of a factor data set returns: every combination of its factors, read on demand.
+
+    Such a set is too large to load whole (dSprites: 737280 images, 12 GB as float32), so `load_data` draws
+    a subset of it (see `vaekit.data.dsprites.draw_subset`).
+    """
+
+    size: int  # the number of items (factor combinations)
+    take: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # sorted item indices (n,) -> (n, H, W), (n, K)
+    origin: str  # where the images come from, for error messages
