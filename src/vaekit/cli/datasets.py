@@ -17,7 +17,10 @@ def run(args: argparse.Namespace) -> int:
     data_dir = args.data_dir or default_data_dir()
     print(f"data folder: {data_dir}  (set with --data-dir or $VAEKIT_DATA)\n")
     for s in list_sources(data_dir):
-        status = "ready" if s.present else "not downloaded (fetched on first use)"
+        if s.present:
+            status = "ready"
+        else:
+            status = "not downloaded (fetched on first use)" if s.downloadable else "absent (put the files there)"
         where = f"  in {s.directory}" if s.directory else ""
         print(f"{s.name:16s} {s.description}")
         print(f"{'':16s} {status}{where}")

@@ -192,7 +192,8 @@ def list_sources(data_dir: str | os.PathLike | None = None) -> list[SourceInfo]:
     for spec in SOURCES.values():
         folder = root / spec.directory if spec.directory is not None else None
         present = folder is None or all(local_path(f, folder) is not None for f in spec.files)
-        infos.append(SourceInfo(spec.name, spec.description, folder, tuple(f.name for f in spec.files), present))
+        names = tuple(f.name for f in spec.files)
+        infos.append(SourceInfo(spec.name, spec.description, folder, names, present, downloadable=bool(spec.urls)))
     return infos
 
 

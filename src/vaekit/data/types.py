@@ -82,6 +82,7 @@ class SourceInfo:
     directory: Path | None  # None: the data ship with a library (no files to fetch)
     files: tuple[str, ...]  # the file names expected in `directory`
     present: bool  # all files are in `directory` (always True when there are none)
+    downloadable: bool = True  # vaekit fetches missing files itself (False: the user must place them)
 
 
 class Split(NamedTuple):
