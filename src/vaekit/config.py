@@ -42,11 +42,24 @@ class LikelihoodConfig:
 
 
 @dataclass
+class VQConfig:
+    """model.type=vqvae: residual conv encoder/decoder around a codebook of num_codes vectors."""
+
+    num_codes: int = 512  # K, the codebook size
+    embedding_dim: int = 64  # D, the size of each codebook vector
+    hidden_channels: int = 128  # channels of the encoder's and decoder's residual stacks
+    num_residual_blocks: int = 2
+    ema: bool = True  # learn the codebook by exponential moving averages instead of its loss term
+    decay: float = 0.99  # the EMA decay of the codebook and of the code usage statistics
+
+
+@dataclass
 class ModelConfig:
-    type: str = "vae"
+    type: str = "vae"  # vae | vqvae
     latent_dim: int = 20
     network: NetworkConfig = field(default_factory=NetworkConfig)
     likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
+    vq: VQConfig = field(default_factory=VQConfig)
 
 
 @dataclass
@@ -58,6 +71,13 @@ class ObjectiveConfig:
     warmup_epochs: float = 0.0  # ... or epochs (the two add up)
     free_bits: float = 0.0  # lambda, in nats per group; 0 turns free bits off
     free_bits_group_size: int = 1  # latent dimensions per free-bits group (1: per dimension)
+    gamma: float = 1000.0  # capacity: weight on |KL - C| (Burgess et al. 2018 use 1000 on dSprites)
+    capacity_max: float = 25.0  # capacity: C_max, the KL target in nats that C rises to
+    capacity_steps: int = 100_000  # capacity: C raised linearly from 0 to capacity_max over this many steps ...
+    capacity_epochs: float = 0.0  # ... plus this many epochs
+    commitment: float = 0.25  # vq: beta, the weight on the commitment loss ||z_e - sg[e]||^2
+    revive_every: int = 0  # vq: re-seed dead codes from the batch every this many steps (0: never)
+    revive_threshold: float = 1.0  # vq: a code is dead below this usage EMA (positions per batch)
 
 
 @dataclass
@@ -80,10 +100,21 @@ class TrainConfig:
     adam_eps: float = 1e-8
     seed: int = 0
     device: str = "cpu"  # cpu | cuda | auto (cuda when available); under torchrun, cuda:LOCAL_RANK
-    precision: str = "fp32"  # fp32 | bf16 (autocast of the forward pass)
+    precision: str = "fp32"  # fp32 | bf16 (autocast of the forward pass) | auto (bf16 where the hardware has it)
     compile: bool = False  # torch.compile the model and objective
     progress: bool = True  # a live progress bar when writing to a terminal
     num_sample_images: int = 64  # size of the sample grid written at the end of training
+
+
+@dataclass
+class PriorConfig:
+    """The second stage of a VQ-VAE (`vaekit train-prior`): a gated PixelCNN over the training set's codes."""
+
+    hidden_channels: int = 64
+    num_layers: int = 8
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
 
 
 @dataclass
@@ -98,6 +129,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    prior: PriorConfig = field(default_factory=PriorConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -268,7 +300,7 @@ _CHOICES = {
     "model.likelihood.learn_sigma": ("none", "shared", "per_pixel"),
     "data.binarize": ("none", "static", "dynamic"),
     "train.device": ("cpu", "cuda", "auto"),
-    "train.precision": ("fp32", "bf16"),
+    "train.precision": ("fp32", "bf16", "auto"),
 }
 
 
@@ -311,3 +343,38 @@ def validate(config: Config) -> None:
         raise ConfigError(f"config key 'data.test_fraction' must be in (0, 1), got {config.data.test_fraction}.")
     if any(h <= 0 for h in config.model.network.hidden + config.model.network.channels):
         raise ConfigError("config keys 'model.network.hidden' and 'model.network.channels' must be positive sizes.")
+    _validate_vq(config)
+
+
+def _validate_vq(config: Config) -> None:
+    """The VQ-VAE's sections: model.vq, the objective's vq keys, and prior (the second stage)."""
+    vq, objective, prior = config.model.vq, config.objective, config.prior
+    positive = {
+        "model.vq.num_codes": vq.num_codes,
+        "model.vq.embedding_dim": vq.embedding_dim,
+        "model.vq.hidden_channels": vq.hidden_channels,
+        "prior.hidden_channels": prior.hidden_channels,
+        "prior.num_layers": prior.num_layers,
+        "prior.batch_size": prior.batch_size,
+        "prior.lr": prior.lr,
+    }
+    for key, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"config key '{key}' must be positive, got {value}.")
+    non_negative = {
+        "model.vq.num_residual_blocks": vq.num_residual_blocks,
+        "objective.commitment": objective.commitment,
+        "objective.revive_every": objective.revive_every,
+        "objective.revive_threshold": objective.revive_threshold,
+        "prior.epochs": prior.epochs,
+    }
+    for key, value in non_negative.items():
+        if value < 0:
+            raise ConfigError(f"config key '{key}' must be >= 0, got {value}.")
+    if not 0.0 < vq.decay < 1.0:
+        raise ConfigError(f"config key 'model.vq.decay' must be in (0, 1), got {vq.decay}.")
+    if (config.model.type == "vqvae") != (objective.name == "vq"):
+        raise ConfigError(
+            f"model.type={config.model.type} cannot train with objective.name={objective.name}: a VQ-VAE trains "
+            "with objective.name=vq, and objective vq needs model.type=vqvae. Set both or neither."
+        )

@@ -1,8 +1,9 @@
-"""Pictures: image grids as arrays (saved losslessly as PNG by the caller)."""
+"""Pictures: image grids as arrays and matplotlib figures (saved by the caller: the CLI)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -41,3 +42,28 @@ def save_png(array: np.ndarray, path) -> None:
     from vaekit.train.checkpoint import atomic_write
 
     atomic_write(path, lambda tmp: Image.fromarray(array).save(tmp, format="PNG"))
+
+
+def kl_bar_chart(kl_per_dim: Sequence[float], title: str = "KL per latent dimension"):
+    """A bar chart of KL(q(z_d|x) || p(z_d)) per latent dimension d, in nats: a matplotlib Figure (not saved).
+
+    Dimensions near 0 are unused (collapsed to the prior); the tall bars are the ones worth traversing.
+    """
+    from matplotlib.figure import Figure  # imported here: matplotlib is slow to import
+
+    kl = [float(v) for v in kl_per_dim]
+    fig = Figure(figsize=(max(4.0, 0.4 * len(kl) + 1.5), 3.0), dpi=100, layout="constrained")
+    ax = fig.add_subplot()
+    ax.bar(range(len(kl)), kl, color="tab:blue")
+    ax.set_xticks(range(len(kl)), [f"z{d}" for d in range(len(kl))], fontsize=8 if len(kl) <= 32 else 5)
+    ax.set_xlabel("latent dimension")
+    ax.set_ylabel("KL (nats)")
+    ax.set_title(f"{title}: {sum(kl):.2f} nats in all", fontsize=10)
+    return fig
+
+
+def save_figure(fig, path) -> None:
+    """Write a matplotlib figure as PNG, atomically."""
+    from vaekit.train.checkpoint import atomic_write
+
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))

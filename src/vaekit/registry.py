@@ -46,3 +46,4 @@ NETWORKS: Registry = Registry("network", "model.network.type")
 LIKELIHOODS: Registry = Registry("likelihood", "model.likelihood.type")
 MODELS: Registry = Registry("model", "model.type")
 OBJECTIVES: Registry = Registry("objective", "objective.name")
+EVALUATIONS: Registry = Registry("evaluation", "model.type")  # per model type: test metrics, report, log line

@@ -6,10 +6,14 @@ Layout (names are part of the public contract):
     training_state.safetensors  weights, optimizer state, RNG state, epoch and step (for --resume)
     metrics.jsonl               one JSON object per epoch
     samples.png                 a grid of samples from the prior
+    prior.safetensors           VQ-VAE only, after `vaekit train-prior`: the PixelCNN prior over codes; its
+                                metadata holds the sha256 of the model.safetensors whose codes it was fitted to
+    prior_metrics.jsonl         VQ-VAE only: one JSON object per epoch of the prior
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +24,7 @@ from safetensors import SafetensorError, safe_open
 
 from vaekit.config import Config, config_from_dict
 from vaekit.errors import ConfigError, DataError, RunError
-from vaekit.models import build_model
+from vaekit.models import build_code_prior, build_model
 from vaekit.train.checkpoint import load_weights
 from vaekit.train.distributed import resolve_device
 
@@ -29,6 +33,8 @@ WEIGHTS = "model.safetensors"
 STATE = "training_state.safetensors"
 METRICS = "metrics.jsonl"
 SAMPLES = "samples.png"
+PRIOR = "prior.safetensors"
+PRIOR_METRICS = "prior_metrics.jsonl"
 
 
 def read_config(path: Path) -> Config:
@@ -51,6 +57,25 @@ def read_data_shape(weights: Path) -> tuple[int, int, int]:
             return tuple(json.loads((f.metadata() or {})["data_shape"]))
     except (SafetensorError, OSError, KeyError, ValueError) as exc:
         raise RunError(f"weights file '{weights}' is corrupt or truncated ({exc}). Train the run again.") from None
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes (ties a prior to the model weights whose codes it was trained on)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_prior(path: Path, config: Config, num_codes: int) -> torch.nn.Module:
+    """The PixelCNN prior of a VQ-VAE run, checked to belong to the run's current model.safetensors."""
+    prior = build_code_prior(config.prior, num_codes, seed=config.train.seed)
+    load_weights(path / PRIOR, prior)
+    with safe_open(str(path / PRIOR), framework="pt") as f:
+        trained_on = (f.metadata() or {}).get("model_sha256")
+    if trained_on != file_digest(path / WEIGHTS):
+        raise RunError(
+            f"'{path / PRIOR}' was fitted to the codes of other weights than '{path / WEIGHTS}' (the model was "
+            f"trained again since). Fit it again: vaekit train-prior {path} --force"
+        )
+    return prior
 
 
 @dataclass
@@ -79,8 +104,17 @@ class Run:
         """Means of p(x|z), z ~ p(z): (num, C, H, W)."""
         return self.model.sample(num, generator)
 
+    def prior_note(self) -> str | None:
+        """What a user should know about the prior samples come from: set for a VQ-VAE before train-prior."""
+        if getattr(self.model, "prior_name", None) != "uniform":
+            return None
+        return (
+            f"the run has no trained prior ({PRIOR}): codes are drawn uniformly, the prior the VQ-VAE trained "
+            f"under, so samples will not look like the data. Fit one with: vaekit train-prior {self.path}"
+        )
+
     def encode(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-        """Latent means E_q[z|x]: (N, latent_dim)."""
+        """Latent means E_q[z|x] (N, latent_dim) of a VAE; code maps (N, h, w) int64 of a VQ-VAE."""
         x = self.check_data(x)
         return torch.cat([self.model.encode(b) for b in x.split(batch_size)])
 
@@ -92,8 +126,11 @@ class Run:
         return [json.loads(line) for line in file.read_text().splitlines() if line.strip()] if file.exists() else []
 
 
-def load_run(path: str | Path, device: str = "cpu") -> Run:
-    """Rebuild the model of a run directory from config.yaml and load model.safetensors (no pickle)."""
+def load_run(path: str | Path, device: str = "cpu", *, prior: bool = True) -> Run:
+    """Rebuild the model of a run directory from config.yaml and load model.safetensors (no pickle).
+
+    A VQ-VAE run's prior.safetensors, when present, is loaded and attached too (unless `prior` is False).
+    """
     path = Path(path)
     if not path.is_dir():
         raise RunError(f"run directory '{path}' does not exist. Give the --out folder of a `vaekit train` run.")
@@ -101,5 +138,7 @@ def load_run(path: str | Path, device: str = "cpu") -> Run:
     shape = read_data_shape(path / WEIGHTS)
     model = build_model(config.model, shape, seed=config.train.seed)
     load_weights(path / WEIGHTS, model)
+    if prior and (path / PRIOR).is_file():
+        model.attach_prior(load_prior(path, config, model.num_codes))
     model.to(resolve_device(device)).eval()
     return Run(path, config, model, shape)

@@ -50,6 +50,7 @@ def test_list_sources_has_one_entry_per_builtin(tmp_path: Path) -> None:
     assert by_name["digits"] == SourceInfo("digits", by_name["digits"].description, None, (), True)
     assert by_name["binarized-mnist"].directory == tmp_path / "binarized_mnist"
     assert not by_name["mnist"].present and "train-images-idx3-ubyte.gz" in by_name["mnist"].files
+    assert by_name["mnist"].downloadable and not by_name["dsprites"].downloadable
     write_tiny_mnist(tmp_path / "mnist", tiny_mnist())
     assert {i.name: i.present for i in list_sources(tmp_path)}["mnist"]
 

@@ -1,6 +1,6 @@
 """Run under torchrun by test_distributed.py: one optimizer step, then each rank saves its parameters.
 
-torchrun --standalone --nproc_per_node 2 tests/train/ddp_worker.py DATA.npy OUT_DIR
+torchrun --standalone --nproc_per_node 2 tests/train/ddp_worker.py DATA.npy OUT_DIR [key.sub=value ...]
 """
 
 import sys
@@ -15,9 +15,9 @@ from vaekit.train.distributed import seeded_generator
 from vaekit.train.loop import train_epoch
 from vaekit.train.runner import prepare
 
-data, out = sys.argv[1], Path(sys.argv[2])
+data, out, extra = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
 config = vaekit.load_config(
-    overrides=[f"data.source={data}", "model.latent_dim=2", "model.network.hidden=[16]", "train.batch_size=32"]
+    overrides=[f"data.source={data}", "model.latent_dim=2", "model.network.hidden=[16]", "train.batch_size=32", *extra]
 )
 p = prepare(config)
 rank = p.ctx.rank

@@ -39,3 +39,23 @@ def test_cuda_run_trains_and_loads_on_cpu(tmp_path, tiny_config, precision, comp
     on_cpu = load_run(tmp_path / "run")
     x = torch.rand(4, 1, 8, 8)
     torch.testing.assert_close(on_cpu.encode(x), run.encode(x).cpu(), atol=1e-4, rtol=1e-4)
+
+
+def test_under_bf16_autocast_distribution_parameters_stay_float32(tiny_vae):
+    x = torch.rand(4, 1, 4, 4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        qz_x = tiny_vae.posterior(x)
+        z = qz_x.rsample(generator=torch.Generator().manual_seed(0))
+        px_z = tiny_vae.likelihood(z)
+        assert tiny_vae.decoder(z).dtype == torch.bfloat16  # the matrix products do run in bf16
+        assert qz_x.mean.dtype == z.dtype == torch.float32
+        assert px_z.log_prob(x).dtype == torch.float32
+
+
+def test_precision_auto_is_bf16_only_on_native_hardware():
+    from vaekit.train.distributed import autocast_dtype
+
+    cpu = torch.device("cpu")
+    assert autocast_dtype("fp32", cpu) is None and autocast_dtype("bf16", cpu) == torch.bfloat16
+    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    assert autocast_dtype("auto", cpu) == (torch.bfloat16 if native else None)

@@ -9,6 +9,8 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 
 from vaekit import load_run, resume
+from vaekit.config import load_config
+from vaekit.models import build_model
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
 FAST = ["model.latent_dim=2", "model.network.hidden=[16]", "train.batch_size=32", "train.num_sample_images=4"]
@@ -28,6 +30,21 @@ def test_after_one_step_both_ranks_hold_identical_parameters(tmp_path, tiny_imag
             assert f.metadata() == {"moved": "True", "world": "2"}  # a real step, in a real 2-process group
     assert ranks[0].keys() == ranks[1].keys()
     for name in ranks[0]:
+        assert torch.equal(ranks[0][name], ranks[1][name]), name
+
+
+def test_vq_run_keeps_identical_ema_codebooks_on_both_ranks_after_a_step(tmp_path, tiny_images):
+    vq = ["model.type=vqvae", "objective.name=vq", "model.vq.num_codes=8", "model.vq.embedding_dim=4"]
+    vq += ["model.vq.hidden_channels=8", "model.vq.num_residual_blocks=1", "model.vq.ema=true"]
+    vq += ["objective.revive_every=1", "data.binarize=static"]  # a revival in the step: rank 0's choice is shared
+    r = torchrun(WORKER, tiny_images, tmp_path, *vq, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    ranks = [load_file(tmp_path / f"rank{i}.safetensors") for i in (0, 1)]
+    config = load_config(overrides=[f"data.source={tiny_images}", *vq])
+    initial = build_model(config.model, (1, 8, 8), seed=config.train.seed).state_dict()
+    for name in ("codebook", "cluster_size", "embed_sum", "code_usage"):  # EMA statistics moved ...
+        assert not torch.equal(ranks[0][f"quantizer.{name}"], initial[f"quantizer.{name}"]), name
+    for name in ranks[0]:  # ... identically on both ranks, though each saw its own half of the batch
         assert torch.equal(ranks[0][name], ranks[1][name]), name
 
 

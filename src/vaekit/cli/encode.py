@@ -12,7 +12,9 @@ from vaekit.train.checkpoint import atomic_write
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("encode", help="latent means E_q[z|x] of a data split, N x latent_dim")
+    p = sub.add_parser(
+        "encode", help="latent means E_q[z|x] of a data split, N x latent_dim (a VQ-VAE: code indices, N x h x w)"
+    )
     p.add_argument("run_dir")
     add_data_args(p)
     p.add_argument("--out", required=True, help="FILE.npy or FILE.csv")
@@ -22,9 +24,13 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     out = output_path(args.out, (".npy", ".csv"))
     r = load_run(args.run_dir)
-    z = r.encode(load_split(r, args)).cpu().numpy()  # (N, D)
+    z = r.encode(load_split(r, args)).cpu().numpy()  # (N, D), or code maps (N, h, w)
     if out.suffix.lower() == ".npy":
         atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), z))
+    elif z.ndim == 3:  # one row per image, the code map in raster order
+        header = ",".join(f"c{i}_{j}" for i in range(z.shape[1]) for j in range(z.shape[2]))
+        rows = z.reshape(z.shape[0], -1)
+        atomic_write(out, lambda tmp: np.savetxt(tmp, rows, delimiter=",", header=header, comments="", fmt="%d"))
     else:
         header = ",".join(f"z{i}" for i in range(z.shape[1]))
         atomic_write(out, lambda tmp: np.savetxt(tmp, z, delimiter=",", header=header, comments="", fmt="%.7g"))

@@ -1,22 +1,30 @@
-"""vaekit evaluate RUN_DIR [--data SOURCE] [--split test] [--limit N] [--iw-samples K] [--out FILE.json]"""
+"""vaekit evaluate RUN_DIR [--data SOURCE] [--split test] [--limit N] [--iw-samples K] [--out FILE.json]
+
+vaekit evaluate RUN_DIR --disentanglement [--num-train N] [--num-eval M] [--out FILE.json]
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from tqdm.auto import tqdm
 
 from vaekit.cli.common import output_path
+from vaekit.evaluate.by_model import evaluation_for
+from vaekit.evaluate.run_disentanglement import METRICS, disentanglement_report
 from vaekit.evaluate.run_report import evaluate_run
 from vaekit.run import load_run
 from vaekit.train.checkpoint import atomic_write_text
 
-SUMMARY = ("elbo", "log_likelihood", "elbo_gap", "reconstruction", "kl", "bits_per_dim", "active_units")
-
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("evaluate", help="ELBO, importance-weighted log p(x), bits/dim, KL per dim, active units")
+    p = sub.add_parser(
+        "evaluate",
+        help="ELBO, importance-weighted log p(x), bits/dim, KL per dim, active units (a VQ-VAE: reconstruction, "
+        "prior NLL of the codes, two-stage bits/dim, codebook usage)",
+    )
     p.add_argument("run_dir")
     p.add_argument("--data", help="a data source (default: the one the run was trained on)")
     p.add_argument("--data-dir", help="where built-in data sets are looked for (default: the run's)")
@@ -25,19 +33,27 @@ def add_parser(sub) -> None:
     p.add_argument("--iw-samples", type=int, default=5000, help="importance samples K (default 5000)")
     p.add_argument("--batch-size", type=int, default=100, help="examples per batch (memory, not results)")
     p.add_argument("--seed", type=int, default=0, help="seed of the importance samples and binarization")
+    p.add_argument(
+        "--disentanglement",
+        action="store_true",
+        help="instead: MIG, FactorVAE, beta-VAE and DCI scores on the factor grid of the run's data "
+        "(shapes, dsprites), and test-split reconstruction",
+    )
+    p.add_argument("--num-train", type=int, default=10_000, help="--disentanglement: training points per metric")
+    p.add_argument("--num-eval", type=int, default=5_000, help="--disentanglement: evaluation points per metric")
     p.add_argument("--out", help="FILE.json for the report")
     p.set_defaults(func=run)
 
 
-def format_report(report: dict) -> str:
-    """The headline numbers as a two-column table (nats per example unless named otherwise)."""
-    lines = [f"{'':16s} {'value':>12}   (nats per example; bits_per_dim in bits per pixel)"]
-    for key in SUMMARY:
+def format_report(report: dict, summary: tuple[str, ...]) -> str:
+    """The `summary` numbers as a two-column table (nats per example unless named otherwise)."""
+    lines = [f"{'':19s} {'value':>12}   (nats per example; bits_per_dim in bits per pixel)"]
+    for key in summary:
         value = report[key]
-        lines.append(f"{key:16s} {value:12.4f}" if isinstance(value, float) else f"{key:16s} {value:>12}")
+        lines.append(f"{key:19s} {value:12.4f}" if isinstance(value, float) else f"{key:19s} {value:>12}")
+    samples = f"K = {report['iw_samples']}, " if "iw_samples" in report else ""
     lines.append(
-        f"{report['num_examples']} {report['split']} examples of {report['data']}, K = {report['iw_samples']}, "
-        f"{report['seconds']:.1f} s"
+        f"{report['num_examples']} {report['split']} examples of {report['data']}, {samples}{report['seconds']:.1f} s"
     )
     return "\n".join(lines)
 
@@ -45,6 +61,8 @@ def format_report(report: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     out = output_path(args.out, (".json",)) if args.out else None
     r = load_run(args.run_dir)
+    if args.disentanglement:
+        return run_disentanglement(args, r, out)
     with tqdm(desc=f"evaluate (K={args.iw_samples})", unit="ex", disable=None) as bar:
         report = evaluate_run(
             r,
@@ -57,7 +75,26 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=bar.update,
         )
-    print(format_report(report))
+    print(format_report(report, evaluation_for(r.config.model.type).summary))
+    if r.prior_note():
+        print(f"vaekit evaluate: note: {r.prior_note()}", file=sys.stderr)
+    if out:
+        atomic_write_text(out, json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def run_disentanglement(args: argparse.Namespace, r, out) -> int:
+    report = disentanglement_report(
+        r,
+        data=args.data,
+        data_dir=args.data_dir,
+        num_train=args.num_train,
+        num_eval=args.num_eval,
+        limit=args.limit,
+        batch_size=args.batch_size,
+        seed=args.seed,
+    )
+    print(format_report(report, (*METRICS, "reconstruction", "kl", "elbo")))
     if out:
         atomic_write_text(out, json.dumps(report, indent=2) + "\n")
     return 0

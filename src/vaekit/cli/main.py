@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from vaekit import __version__
-from vaekit.cli import datasets, encode, evaluate, interpolate, reconstruct, sample, train
+from vaekit.cli import datasets, encode, evaluate, interpolate, reconstruct, sample, train, train_prior, traverse
 from vaekit.errors import VaekitError
 
-SUBCOMMANDS = (train, sample, reconstruct, encode, interpolate, evaluate, datasets)
+SUBCOMMANDS = (train, train_prior, sample, reconstruct, encode, interpolate, traverse, evaluate, datasets)
 
 
 def build_parser() -> argparse.ArgumentParser:

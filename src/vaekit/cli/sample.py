@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from vaekit.cli.common import generator, output_path, save_images
 from vaekit.run import load_run
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("sample", help="generate images from the prior")
+    p = sub.add_parser("sample", help="generate images from the prior (a VQ-VAE: its PixelCNN, after train-prior)")
     p.add_argument("run_dir")
     p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0)
@@ -20,5 +21,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     out = output_path(args.out, (".png", ".npy"))
     r = load_run(args.run_dir)
+    if r.prior_note():
+        print(f"vaekit sample: note: {r.prior_note()}", file=sys.stderr)
     save_images(r.sample(args.n, generator=generator(r, args.seed)), out)
     return 0

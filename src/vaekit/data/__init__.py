@@ -9,7 +9,7 @@ the official download locations; see `vaekit.data.download`).
 """
 
 from vaekit.data.arrays import binarize
-from vaekit.data.sources import SOURCES, BuiltinSource, default_data_dir, list_sources, load_data
+from vaekit.data.sources import SOURCES, BuiltinSource, default_data_dir, list_sources, load_data, load_factor_grid
 from vaekit.data.types import ImageData, SourceInfo
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "default_data_dir",
     "list_sources",
     "load_data",
+    "load_factor_grid",
 ]

@@ -193,7 +193,8 @@ def list_sources(data_dir: str | os.PathLike | None = None) -> list[SourceInfo]:
         folder = root / spec.directory if spec.directory is not None else None
         present = folder is None or all(local_path(f, folder) is not None for f in spec.files)
         names = tuple(f.name for f in spec.files)
-        infos.append(SourceInfo(spec.name, spec.description, folder, names, present, downloadable=bool(spec.urls)))
+        downloadable = folder is None or bool(spec.urls)  # False: the user must place the files
+        infos.append(SourceInfo(spec.name, spec.description, folder, names, present, downloadable))
     return infos
 
 
@@ -221,6 +222,20 @@ def _builtin(source: str) -> tuple[BuiltinSource | None, int | None]:
     if not (count.isascii() and count.isdigit()):
         raise DataError(f"'{source}': after '{name}:' comes a number of images, e.g. '{name}:20000'.")
     return spec, int(count)
+
+
+def load_factor_grid(
+    source: str, *, data_dir: str | os.PathLike | None = None, download: bool = True
+) -> FactorGrid | None:
+    """Every factor combination of a factor source ('shapes', 'dsprites', or 'name:N'), or None for other sources.
+
+    Items are numbered in dSprites' order (`vaekit.data.shapes.grid_items`); `take` renders or reads them.
+    """
+    spec, _ = _builtin(os.fspath(source))
+    if spec is None or spec.subset_size is None:
+        return None
+    grid = _read_builtin(spec, _data_root(data_dir), download)
+    return grid if isinstance(grid, FactorGrid) else None
 
 
 def _existing_path(source: str) -> Path:

@@ -12,3 +12,16 @@ def active_units(posterior_means: torch.Tensor, threshold: float = 0.01) -> tupl
     """
     variance = posterior_means.double().var(0, unbiased=True)  # (D,)
     return int((variance > threshold).sum()), variance
+
+
+@torch.no_grad()
+def mean_kl_per_dim(model, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """KL(q(z|x) || p(z)) of each latent dimension, averaged over the examples of x (N, C, H, W): (D,), float64.
+
+    Dimensions with a KL near 0 carry no information about x (collapsed to the prior).
+    """
+    total = None
+    for xb in x.split(batch_size):
+        kl = model.kl_per_dim(model.posterior(xb)).double().sum(0)  # (B, D) -> (D,)
+        total = kl if total is None else total + kl
+    return total / x.shape[0]

@@ -9,7 +9,7 @@ import torch
 
 from vaekit.data import binarize
 from vaekit.errors import VaekitError
-from vaekit.evaluate.report import likelihood_report
+from vaekit.evaluate.by_model import evaluation_for
 from vaekit.run import Run
 from vaekit.train.runner import prepare_data
 
@@ -26,7 +26,7 @@ def evaluate_run(
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
-    """The likelihood report of `run` on a split, binarized as in training (dynamic: a fresh draw).
+    """The report of `run` on a split (for its model type), binarized as in training (dynamic: a fresh draw).
 
     A static binarization is the same fixed draw the run trained and was tested on.
     """
@@ -45,7 +45,7 @@ def evaluate_run(
         raise VaekitError(f"there is nothing to evaluate: the {split} split is empty (check --limit).")
     transform = binarize if config.data.binarize == "dynamic" else None
     generator = torch.Generator(device=run.device).manual_seed(seed)
-    report = likelihood_report(
+    report = evaluation_for(run.config.model.type).report(
         run.model,
         x,
         iw_samples=iw_samples,

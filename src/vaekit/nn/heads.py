@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from vaekit.nn.layers import at_least_float32
+
 
 class GaussianHead(nn.Module):
     """Two linear heads, mu and log sigma^2, computed as one matrix product for speed."""
@@ -15,5 +17,5 @@ class GaussianHead(nn.Module):
         self.linear = nn.Linear(in_features, 2 * latent_dim)
 
     def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, logvar = self.linear(h).chunk(2, dim=-1)  # (B, 2D) -> 2 x (B, D)
+        mu, logvar = at_least_float32(self.linear(h)).chunk(2, dim=-1)  # (B, 2D) -> 2 x (B, D)
         return mu, logvar

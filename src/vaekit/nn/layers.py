@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from vaekit.errors import ConfigError
@@ -14,6 +15,11 @@ _ACTIVATIONS = {
     "gelu": nn.GELU,
     "silu": nn.SiLU,
 }
+
+
+def at_least_float32(t: torch.Tensor) -> torch.Tensor:
+    """t in float32, or wider: distribution parameters leave bf16 autocast here, float64 stays float64."""
+    return t.to(torch.promote_types(t.dtype, torch.float32))
 
 
 def activation(name: str) -> nn.Module:

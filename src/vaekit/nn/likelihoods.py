@@ -13,6 +13,7 @@ from torch.distributions import Bernoulli, Distribution, Independent, Normal
 
 from vaekit.config import LikelihoodConfig
 from vaekit.errors import ConfigError
+from vaekit.nn.layers import at_least_float32
 from vaekit.registry import LIKELIHOODS
 
 
@@ -25,6 +26,7 @@ class BernoulliLikelihood(nn.Module):
     """
 
     def forward(self, logits: torch.Tensor) -> Distribution:
+        logits = at_least_float32(logits)
         return Independent(Bernoulli(logits=logits, validate_args=False), 3, validate_args=False)
 
 
@@ -41,6 +43,7 @@ class GaussianLikelihood(nn.Module):
             self.log_sigma = nn.Parameter(log_sigma)
 
     def forward(self, mean: torch.Tensor) -> Distribution:
+        mean = at_least_float32(mean)
         scale = self.log_sigma.exp().to(mean.dtype).expand_as(mean)
         return Independent(Normal(mean, scale, validate_args=False), 3, validate_args=False)
 

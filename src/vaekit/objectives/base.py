@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -23,3 +24,13 @@ def build_objective(cfg: ObjectiveConfig, steps_per_epoch: int = 1):
     `steps_per_epoch` converts schedules given in epochs (objective.warmup_epochs) to steps.
     """
     return OBJECTIVES.get(cfg.name)(cfg, steps_per_epoch)
+
+
+def schedule_steps(steps: int, epochs: float, steps_per_epoch: int) -> int:
+    """The length in steps of a schedule given in steps and epochs (the two add up)."""
+    return steps + math.ceil(epochs * steps_per_epoch)
+
+
+def linear_ramp(step: int, steps: int) -> float:
+    """min(1, step / steps): 0 at step 0, 1 from `steps` on, and 1 throughout when steps <= 0."""
+    return 1.0 if steps <= 0 else min(1.0, step / steps)

@@ -8,25 +8,27 @@ KL term by sum_j max(lambda, KL_j averaged over the batch) over groups j of late
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 
 from vaekit.config import ObjectiveConfig
+from vaekit.distributions import DiagonalGaussian
 from vaekit.errors import ConfigError
-from vaekit.objectives.base import LossOutput
+from vaekit.objectives.base import LossOutput, linear_ramp, schedule_steps
 from vaekit.registry import OBJECTIVES
 
 
 class ElboTerms(NamedTuple):
-    """Per-example terms in nats: elbo = log_px_z - kl, each (B,); kl_per_dim (B, D)."""
+    """Per-example terms in nats: elbo = log_px_z - kl, each (B,); kl_per_dim (B, D); the draws z (L, B, D)."""
 
     log_px_z: torch.Tensor  # E_q[log p(x|z)], estimated with num_samples draws
     kl: torch.Tensor  # KL(q(z|x) || p(z)), closed form
     elbo: torch.Tensor
     kl_per_dim: torch.Tensor
+    qz_x: DiagonalGaussian  # q(z|x), batch shape (B,)
+    z: torch.Tensor  # the reparameterized draws behind log_px_z, (L, B, D)
 
 
 def elbo_terms(model, x: torch.Tensor, num_samples: int = 1, generator: torch.Generator | None = None) -> ElboTerms:
@@ -36,7 +38,16 @@ def elbo_terms(model, x: torch.Tensor, num_samples: int = 1, generator: torch.Ge
     log_px_z = model.likelihood(z).log_prob(x).mean(0)  # (L, B) -> (B,)
     kl_per_dim = model.kl_per_dim(qz_x)  # (B, D)
     kl = kl_per_dim.sum(-1)  # (B,)
-    return ElboTerms(log_px_z, kl, log_px_z - kl, kl_per_dim)
+    return ElboTerms(log_px_z, kl, log_px_z - kl, kl_per_dim, qz_x, z)
+
+
+def elbo_metrics(terms: ElboTerms) -> dict[str, torch.Tensor]:
+    """The batch means every ELBO-based objective logs, detached: elbo, reconstruction, kl."""
+    return {
+        "elbo": terms.elbo.mean().detach(),
+        "reconstruction": terms.log_px_z.mean().detach(),
+        "kl": terms.kl.mean().detach(),
+    }
 
 
 def free_bits_kl(kl_per_dim: torch.Tensor, threshold: float, group_size: int) -> torch.Tensor:
@@ -64,9 +75,7 @@ class Elbo:
     free_bits_group_size: int = 1
 
     def kl_weight(self, step: int) -> float:
-        if self.warmup_steps <= 0:
-            return self.beta
-        return self.beta * min(1.0, step / self.warmup_steps)
+        return self.beta * linear_ramp(step, self.warmup_steps)
 
     def __call__(self, model, x: torch.Tensor, *, step: int, generator: torch.Generator | None) -> LossOutput:
         terms = elbo_terms(model, x, self.num_samples, generator)
@@ -76,17 +85,12 @@ class Elbo:
         else:
             kl_term = terms.kl.mean()
         loss = -terms.log_px_z.mean() + weight * kl_term
-        metrics = {
-            "elbo": terms.elbo.mean().detach(),
-            "reconstruction": terms.log_px_z.mean().detach(),
-            "kl": terms.kl.mean().detach(),
-        }
-        return LossOutput(loss, metrics)
+        return LossOutput(loss, elbo_metrics(terms))
 
 
 @OBJECTIVES.register("elbo")
 def build_elbo(cfg: ObjectiveConfig, steps_per_epoch: int = 1) -> Elbo:
     if cfg.free_bits < 0:
         raise ConfigError(f"objective.free_bits must be >= 0 nats, got {cfg.free_bits}.")
-    warmup = cfg.warmup_steps + math.ceil(cfg.warmup_epochs * steps_per_epoch)
+    warmup = schedule_steps(cfg.warmup_steps, cfg.warmup_epochs, steps_per_epoch)
     return Elbo(cfg.beta, cfg.num_samples, warmup, cfg.free_bits, cfg.free_bits_group_size)

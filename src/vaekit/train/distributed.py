@@ -49,6 +49,21 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
     return torch.device(name)
 
 
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for train.precision: None for fp32; `auto` picks bf16 only where the hardware does
+    bf16 matrix products natively (CUDA with bf16, or a CPU with AVX512-BF16 or AMX), else fp32."""
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision == "auto":
+        if device.type == "cuda":
+            native = torch.cuda.is_bf16_supported()
+        else:
+            probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private; absent in older torch
+            native = any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+        return torch.bfloat16 if native else None
+    return None
+
+
 def setup(device_name: str) -> tuple[DistContext, torch.device]:
     """Join the process group torchrun describes (if any) and choose this process's device, once per run.
 

@@ -20,13 +20,21 @@ import torch
 from vaekit.config import Config
 from vaekit.data import ImageData, binarize, load_data
 from vaekit.errors import RunError
-from vaekit.evaluate.likelihood import elbo_per_example
+from vaekit.evaluate.by_model import evaluation_for
 from vaekit.models import build_model
 from vaekit.objectives import build_objective
 from vaekit.plotting import auto_scale, image_grid, save_png
-from vaekit.run import CONFIG, METRICS, SAMPLES, STATE, WEIGHTS, Run, load_run, read_config
+from vaekit.run import CONFIG, METRICS, PRIOR, SAMPLES, STATE, WEIGHTS, Run, load_run, read_config
 from vaekit.train.checkpoint import atomic_write_text, load_tree, save_tree, save_weights
-from vaekit.train.distributed import DistContext, barrier, local_batch_size, seeded_generator, setup, wrap
+from vaekit.train.distributed import (
+    DistContext,
+    autocast_dtype,
+    barrier,
+    local_batch_size,
+    seeded_generator,
+    setup,
+    wrap,
+)
 from vaekit.train.loop import LossModule, evaluate_batches, train_epoch
 from vaekit.train.schedules import lr_at_epoch
 
@@ -135,6 +143,11 @@ def resume(path: str | Path, epochs: int | None = None, *, device: str | None = 
     """
     path = Path(path)
     config = read_config(path)
+    if (path / PRIOR).exists():
+        raise RunError(
+            f"'{path}' has a prior fitted to its codes ({PRIOR}); training the model further would leave it behind. "
+            f"Move {PRIOR} away first, then fit it again after training: vaekit train-prior {path} --force"
+        )
     if epochs is not None:
         config.train.epochs = epochs
     if device is not None:
@@ -161,7 +174,7 @@ def _fit(p: Prepared, out: Path, start_epoch: int, step: int, log: Log | None) -
     main = ctx.is_main
     log = log if main else None
     transform = binarize if cfg.data.binarize == "dynamic" else None
-    autocast_dtype = torch.bfloat16 if cfg.train.precision == "bf16" else None
+    autocast = autocast_dtype(cfg.train.precision, p.device)
     metadata = {"data_shape": json.dumps(list(p.shape))}
     if start_epoch == 0 and main:
         save_weights(out / WEIGHTS, p.model, metadata)
@@ -181,7 +194,7 @@ def _fit(p: Prepared, out: Path, start_epoch: int, step: int, log: Log | None) -
             progress=cfg.train.progress and main,
             description=f"epoch {epoch}/{cfg.train.epochs}",
             ctx=ctx,
-            autocast_dtype=autocast_dtype,
+            autocast_dtype=autocast,
         )
         step = result.steps
         start = time.perf_counter()
@@ -199,10 +212,8 @@ def _fit(p: Prepared, out: Path, start_epoch: int, step: int, log: Log | None) -
             save_weights(out / WEIGHTS, p.model, metadata)
             _save_state(p, out, epoch, step)
         if log:
-            log(
-                f"epoch {epoch}/{cfg.train.epochs}  train -ELBO {-result.metrics.get('elbo', float('nan')):.2f}  "
-                f"test -ELBO {-test['elbo']:.2f}  KL {test['kl']:.2f}  ({result.seconds:.1f} s + {test_seconds:.1f} s)"
-            )
+            words = evaluation_for(cfg.model.type).epoch_line(result.metrics, test)
+            log(f"epoch {epoch}/{cfg.train.epochs}  {words}  ({result.seconds:.1f} s + {test_seconds:.1f} s)")
     if main and not (out / STATE).exists():  # zero epochs: still a complete, resumable run
         _save_state(p, out, epoch=0, step=0)
     barrier(ctx)  # the files are complete before any process reads them
@@ -211,6 +222,8 @@ def _fit(p: Prepared, out: Path, start_epoch: int, step: int, log: Log | None) -
         write_samples(run, out / SAMPLES, cfg.train.num_sample_images, seed=cfg.train.seed)
     if log:
         log(f"wrote {out}  (samples: {out / SAMPLES})")
+        if run.prior_note():
+            log(f"note: {run.prior_note()}")
     barrier(ctx)
     return run
 
@@ -231,13 +244,14 @@ def _save_state(p: Prepared, out: Path, epoch: int, step: int) -> None:
 
 @torch.no_grad()
 def evaluate_test(p: Prepared) -> dict[str, float]:
-    """Test-set ELBO terms (beta = 1), with a fixed generator so that epochs are comparable."""
+    """Test-set metrics of the model type (a VAE: ELBO terms, beta = 1), with a fixed generator across epochs."""
     p.model.eval()
     g = seeded_generator(p.device, p.config.train.seed + p.ctx.rank, 0, 2)
     dynamic = p.config.data.binarize == "dynamic"
+    per_example = evaluation_for(p.config.model.type).test_metrics
 
     def fn(x: torch.Tensor) -> dict[str, torch.Tensor]:
-        return elbo_per_example(p.model, binarize(x, g) if dynamic else x, g)
+        return per_example(p.model, binarize(x, g) if dynamic else x, g)
 
     return evaluate_batches(fn, p.test_x, p.config.eval.batch_size, p.ctx)
 

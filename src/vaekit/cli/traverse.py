@@ -1,0 +1,65 @@
+"""vaekit traverse RUN_DIR [--dims D ...] [--data SOURCE] [--index I] [--steps K] [--range R] --out FILE.png"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vaekit.cli.common import load_split, output_path, save_images
+from vaekit.errors import VaekitError
+from vaekit.evaluate.diagnostics import mean_kl_per_dim
+from vaekit.plotting import kl_bar_chart, save_figure
+from vaekit.run import load_run
+from vaekit.sampling import dims_by_kl, traverse
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "traverse",
+        help="latent traversals (rows: dimensions by decreasing KL; columns: values from -R to R) and a KL bar chart",
+    )
+    p.add_argument("run_dir")
+    p.add_argument("--dims", type=int, nargs="+", help="latent dimensions to traverse (default: all)")
+    p.add_argument("--data", help="a data source for the reference image and the KL (default: the run's)")
+    p.add_argument("--data-dir", help="where built-in data sets are looked for (default: the run's)")
+    p.add_argument("--split", choices=("train", "test"), default="test")
+    p.add_argument("--index", type=int, default=0, help="the reference image's index in the split (default 0)")
+    p.add_argument("--steps", type=int, default=10, help="values per dimension, K (default 10)")
+    p.add_argument("--range", type=float, default=3.0, dest="radius", help="values from -R to R (default 3)")
+    p.add_argument("--kl-examples", type=int, default=1000, help="images the KL per dimension averages over")
+    p.add_argument("--out", required=True, help="FILE.png for the traversals")
+    p.add_argument("--kl-out", help="FILE.png for the KL bar chart (default: FILE_kl.png next to --out)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = output_path(args.out, (".png",))
+    kl_out = output_path(args.kl_out or str(out.with_name(f"{out.stem}_kl.png")), (".png",))
+    if args.steps < 2:
+        raise VaekitError(f"--steps must be at least 2, got {args.steps}.")
+    if not args.radius > 0:
+        raise VaekitError(f"--range must be positive, got {args.radius}.")
+    if args.kl_examples < 1:
+        raise VaekitError(f"--kl-examples must be at least 1, got {args.kl_examples}.")
+    r = load_run(args.run_dir)
+    latent_dim = getattr(r.model, "latent_dim", None)
+    if not hasattr(r.model, "kl_per_dim") or latent_dim is None:
+        raise VaekitError(f"run '{r.path}' is a {r.config.model.type}: traversals need a VAE's Gaussian latents.")
+    dims = args.dims if args.dims is not None else list(range(latent_dim))
+    bad = [d for d in dims if not 0 <= d < latent_dim]
+    if bad or len(set(dims)) != len(dims):
+        raise VaekitError(
+            f"--dims must be distinct latent dimensions in 0..{latent_dim - 1}, got {' '.join(map(str, dims))}."
+        )
+    args.data = args.data or r.config.data.source
+    x = load_split(r, args)
+    if not 0 <= args.index < x.shape[0]:
+        raise VaekitError(f"--index {args.index} is out of range: the {args.split} split has {x.shape[0]} images.")
+    kl = mean_kl_per_dim(r.model, x[: args.kl_examples], r.config.eval.batch_size)  # (D,)
+    rows = dims_by_kl(kl, dims)
+    images = traverse(r.model, x[args.index], rows, args.steps, args.radius)  # (R, K, C, H, W)
+    save_images(images.flatten(0, 1), out, nrow=args.steps)
+    save_figure(kl_bar_chart(kl.tolist()), kl_out)
+    print(f"rows (dimension: KL in nats): {', '.join(f'z{d}: {kl[d]:.2f}' for d in rows)}")
+    print(f"wrote {out} and {Path(kl_out)}")
+    return 0
