@@ -3,7 +3,8 @@
 Layout (names are part of the public contract):
     config.yaml                 the resolved config (the constructor's arguments)
     model.safetensors           the model's weights; metadata holds the data shape
-    training_state.safetensors  weights, optimizer state, RNG state, epoch and step (for --resume)
+    training_state.safetensors  weights, optimizer state, epoch and step (for --resume; no RNG state: each
+                                epoch's random streams follow from the seed)
     metrics.jsonl               one JSON object per epoch
     samples.png                 a grid of samples from the prior
     prior.safetensors           VQ-VAE only, after `vaekit train-prior`: the PixelCNN prior over codes; its
