@@ -7,7 +7,10 @@ reconstruction log-likelihood (nats per digit) and squared error of the decoded 
 bits/dim (-ELBO / (784 ln 2); the VQ-VAE's is reconstruction + prior NLL of the codes), and for the VQ-VAEs the
 perplexity and number of unused codes of the test codes. Sharpness: the mean per-pixel entropy (nats) of the
 decoded Bernoulli means of `--num-samples` samples: lower is sharper (a blurry grey pixel is near ln 2 = 0.693).
-Sample grids go to --images.
+Entropy cannot tell a sharp digit from sharp noise, so a small MLP digit classifier (784-256-10, trained here for
+two epochs on the grayscale training digits) also scores the samples: its mean top-class probability
+("confidence") and the perplexity of its predicted-class histogram (10 when every digit class is equally common).
+Sample grids go to --images. With --reuse, runs already in --out are loaded instead of trained again.
 
     VAEKIT_DATA=../shared/data OMP_NUM_THREADS=2 python benchmarks/vqvae.py --out runs/bench-vqvae
 """
@@ -23,6 +26,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
 
 import vaekit
 from vaekit.data import binarize
@@ -37,6 +41,34 @@ def bernoulli_entropy(p: torch.Tensor) -> float:
     """Mean over pixels and images of -p ln p - (1-p) ln(1-p), in nats; p (N, C, H, W) Bernoulli means."""
     p = p.double()
     return float(-(torch.special.xlogy(p, p) + torch.special.xlogy(1 - p, 1 - p)).mean())
+
+
+def train_classifier(x: torch.Tensor, y: torch.Tensor, epochs: int = 2, seed: int = 0) -> nn.Module:
+    """A 784-256-10 MLP digit classifier, Adam 1e-3, batch 128; x (N, 1, 28, 28) in [0, 1], y (N,) labels."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = nn.Sequential(nn.Flatten(), nn.Linear(x[0].numel(), 256), nn.ReLU(), nn.Linear(256, 10))
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for idx in torch.randperm(x.shape[0], generator=g).split(128):
+            loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return net.eval()
+
+
+@torch.no_grad()
+def classifier_scores(net: nn.Module, images: torch.Tensor) -> dict[str, float]:
+    """Mean top-class probability, and exp(entropy) of the predicted-class histogram (1 to 10)."""
+    probs = torch.softmax(net(images), dim=1)  # (N, 10)
+    counts = torch.bincount(probs.argmax(1), minlength=10).double()
+    p = counts / counts.sum()
+    return {
+        "confidence": float(probs.max(1).values.mean()),
+        "class_perplexity": float(torch.exp(-torch.special.xlogy(p, p).sum())),
+    }
 
 
 def timed(fn, *args, **kwargs):
@@ -55,6 +87,7 @@ def main() -> None:
     p.add_argument("--num-samples", type=int, default=256, help="samples scored for sharpness")
     p.add_argument("--out", default="runs/bench-vqvae")
     p.add_argument("--images", default="docs/images", help="folder for the PNG grids")
+    p.add_argument("--reuse", action="store_true", help="load the runs already in --out instead of training")
     p.add_argument("--data", default="mnist", help="data source (default mnist; small sources for a smoke test)")
     p.add_argument("overrides", nargs="*", help="key.sub=value for every run (e.g. a smaller network)")
     args = p.parse_args()
@@ -68,18 +101,33 @@ def main() -> None:
     }
     runs, seconds = {}, {}
     for name, (preset, overrides) in configs.items():
+        if args.reuse and (out / name / "config.yaml").exists():
+            runs[name], seconds[name] = (
+                vaekit.load_run(out / name),
+                sum(m["train_seconds"] for m in _metrics(out, name)),
+            )
+            continue
         config = vaekit.load_config(preset=preset, overrides=overrides)
         runs[name], seconds[name] = timed(vaekit.train, config, out / name, force=True)
         print(f"trained {name} in {seconds[name]:.0f} s", flush=True)
-    (out / "vqvae" / "prior.safetensors").unlink(missing_ok=True)
-    runs["vqvae"], seconds["prior"] = timed(train_prior, out / "vqvae")
-    print(f"trained the PixelCNN prior in {seconds['prior']:.0f} s", flush=True)
+    if args.reuse and (out / "vqvae" / "prior.safetensors").exists():
+        seconds["prior"] = sum(m["train_seconds"] for m in _metrics(out, "vqvae", "prior_metrics.jsonl"))
+    else:
+        (out / "vqvae" / "prior.safetensors").unlink(missing_ok=True)
+        runs["vqvae"], seconds["prior"] = timed(train_prior, out / "vqvae")
+        print(f"trained the PixelCNN prior in {seconds['prior']:.0f} s", flush=True)
 
     # One fixed binarization of the test digits, shared by every model.
-    _, _, test_x = prepare_data(runs["vae"].config, torch.device("cpu"))
+    data, train_x, test_x = prepare_data(runs["vae"].config, torch.device("cpu"))
     x = binarize(test_x[: args.eval_limit], torch.Generator().manual_seed(0))
     g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
     rows: dict[str, dict] = {}
+    classifier, classifier_seconds = timed(train_classifier, train_x, data.train_labels)
+    with torch.no_grad():
+        accuracy = float((classifier(test_x).argmax(1) == data.test_labels).double().mean())
+    reference = {"test_accuracy": accuracy, "seconds": classifier_seconds}
+    reference.update({f"test_digits_{k}": v for k, v in classifier_scores(classifier, test_x).items()})
+    reference.update({f"binarized_test_digits_{k}": v for k, v in classifier_scores(classifier, x).items()})
     vae = runs["vae"]
     report = likelihood_report(vae.model, x, iw_samples=args.iw_samples, generator=g())
     samples = vae.sample(args.num_samples, g())
@@ -90,6 +138,7 @@ def main() -> None:
         "bits_per_dim_bound": -report["elbo"] / (math.prod(x.shape[1:]) * math.log(2)),
         "iw_nll": -report["log_likelihood"],
         "sample_entropy": bernoulli_entropy(samples),
+        **{f"sample_{k}": v for k, v in classifier_scores(classifier, samples).items()},
         "reconstruction_entropy": bernoulli_entropy(vae.reconstruct(x)),
         "train_seconds": seconds["vae"],
     }
@@ -119,7 +168,9 @@ def main() -> None:
                 neg_elbo=-report["elbo"],
                 bits_per_dim_bound=report["bits_per_dim"],
                 sample_entropy=bernoulli_entropy(samples),
+                **{f"sample_{k}": v for k, v in classifier_scores(classifier, samples).items()},
                 uniform_code_sample_entropy=bernoulli_entropy(uniform),
+                **{f"uniform_code_sample_{k}": v for k, v in classifier_scores(classifier, uniform).items()},
                 prior_seconds=seconds["prior"],
                 sample_seconds=sample_seconds,
             )
@@ -134,6 +185,7 @@ def main() -> None:
     results = {
         "rows": rows,
         "data_entropy_reference": "binary test digits have entropy 0 under this measure",
+        "classifier": reference,
         "eval_examples": int(x.shape[0]),
         "args": vars(args),
         "machine": {
@@ -147,6 +199,10 @@ def main() -> None:
     }
     (out / "vqvae.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
+
+
+def _metrics(out: Path, name: str, file: str = "metrics.jsonl") -> list[dict]:
+    return [json.loads(line) for line in (out / name / file).read_text().splitlines() if line.strip()]
 
 
 if __name__ == "__main__":

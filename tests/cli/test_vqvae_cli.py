@@ -7,23 +7,10 @@ import sys
 
 import numpy as np
 
+from tiny_configs import TINY_VQ_RUN
 from vaekit.cli.main import main
 
-VQ = [
-    "model.type=vqvae",
-    "objective.name=vq",
-    "model.vq.num_codes=8",
-    "model.vq.embedding_dim=4",
-    "model.vq.hidden_channels=8",
-    "model.vq.num_residual_blocks=1",
-    "objective.revive_every=2",
-    "data.binarize=dynamic",
-    "prior.hidden_channels=8",
-    "prior.num_layers=2",
-    "train.batch_size=32",
-    "train.num_sample_images=4",
-    "train.progress=false",
-]
+VQ = TINY_VQ_RUN
 
 
 def test_train_train_prior_sample_encode_reconstruct_evaluate(tmp_path, tiny_images, capsys):

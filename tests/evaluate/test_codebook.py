@@ -5,21 +5,13 @@ import math
 import pytest
 import torch
 
+from tiny_configs import TINY_PRIOR, TINY_VQ
 from vaekit.config import load_config
 from vaekit.evaluate.by_model import evaluation_for
 from vaekit.evaluate.codebook import codebook_usage, vq_report
 from vaekit.models import build_code_prior, build_model
 
-TINY = [
-    "model.type=vqvae",
-    "objective.name=vq",
-    "model.vq.num_codes=6",
-    "model.vq.embedding_dim=3",
-    "model.vq.hidden_channels=8",
-    "model.vq.num_residual_blocks=1",
-    "prior.hidden_channels=8",
-    "prior.num_layers=2",
-]
+TINY = [*TINY_VQ, *TINY_PRIOR]
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from tiny_configs import TINY_VQ
 from vaekit.config import load_config
 from vaekit.evaluate.by_model import evaluation_for
 from vaekit.models import build_model
@@ -12,14 +13,7 @@ from vaekit.train.checkpoint import load_weights, save_weights
 # A tiny config of each registered model type; a new type needs an entry here.
 TINY = {
     "vae": ["model.latent_dim=3", "model.network.hidden=[16]"],
-    "vqvae": [
-        "model.type=vqvae",
-        "objective.name=vq",
-        "model.vq.num_codes=6",
-        "model.vq.embedding_dim=3",
-        "model.vq.hidden_channels=8",
-        "model.vq.num_residual_blocks=1",
-    ],
+    "vqvae": TINY_VQ,
 }
 SHAPE = (1, 8, 8)
 

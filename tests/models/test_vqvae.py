@@ -5,20 +5,12 @@ import math
 import pytest
 import torch
 
+from tiny_configs import TINY_PRIOR, TINY_VQ
 from vaekit.config import load_config
 from vaekit.errors import ConfigError
 from vaekit.models import VQVAE, build_code_prior, build_model
 
-TINY = [
-    "model.type=vqvae",
-    "objective.name=vq",
-    "model.vq.num_codes=6",
-    "model.vq.embedding_dim=3",
-    "model.vq.hidden_channels=8",
-    "model.vq.num_residual_blocks=1",
-    "prior.hidden_channels=8",
-    "prior.num_layers=2",
-]
+TINY = [*TINY_VQ, *TINY_PRIOR]
 
 
 def tiny_vqvae(shape=(1, 8, 8), *extra: str) -> VQVAE:

@@ -5,19 +5,13 @@ import math
 import pytest
 import torch
 
+from tiny_configs import TINY_VQ
 from vaekit.config import load_config
 from vaekit.errors import ConfigError
 from vaekit.models import build_code_prior, build_model
 from vaekit.objectives import PriorNll, build_objective, vq_terms
 
-TINY = [
-    "model.type=vqvae",
-    "objective.name=vq",
-    "model.vq.num_codes=6",
-    "model.vq.embedding_dim=3",
-    "model.vq.hidden_channels=8",
-    "model.vq.num_residual_blocks=1",
-]
+TINY = TINY_VQ
 
 
 def setup(*extra: str):

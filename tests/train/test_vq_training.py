@@ -6,28 +6,14 @@ import pytest
 import torch
 from safetensors import safe_open
 
+from tiny_configs import TINY_VQ_RUN
 from vaekit import load_run, resume, train
 from vaekit.config import load_config
 from vaekit.errors import RunError
 from vaekit.run import PRIOR, PRIOR_METRICS, WEIGHTS
 from vaekit.train.prior import train_prior
 
-VQ = [
-    "model.type=vqvae",
-    "objective.name=vq",
-    "model.vq.num_codes=8",
-    "model.vq.embedding_dim=4",
-    "model.vq.hidden_channels=8",
-    "model.vq.num_residual_blocks=1",
-    "objective.revive_every=2",
-    "data.binarize=dynamic",
-    "prior.hidden_channels=8",
-    "prior.num_layers=2",
-    "prior.epochs=1",
-    "train.batch_size=32",
-    "train.progress=false",
-    "train.num_sample_images=4",
-]
+VQ = [*TINY_VQ_RUN, "prior.epochs=1"]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable
@@ -122,3 +123,14 @@ def evaluate_batches(
             total = values.double().sum()
             sums[name] = sums[name] + total if name in sums else total
     return reduce_means(sums, part.shape[0], ctx, data.device)
+
+
+def append_epoch_record(file, epoch: int, result: EpochResult, test: dict[str, float], test_seconds: float) -> dict:
+    """Append one epoch's line to a metrics .jsonl file: counters, train_* and test_* means, seconds."""
+    record: dict = {"epoch": epoch, "step": result.steps}
+    record.update({f"train_{k}": v for k, v in result.metrics.items()})
+    record.update({f"test_{k}": v for k, v in test.items()})
+    record.update({"train_seconds": round(result.seconds, 4), "test_seconds": round(test_seconds, 4)})
+    with open(file, "a") as f:
+        f.write(json.dumps(record) + "\n")
+    return record

@@ -22,7 +22,7 @@ from vaekit.objectives import PriorNll
 from vaekit.run import CONFIG, PRIOR, PRIOR_METRICS, WEIGHTS, Run, file_digest, load_run, read_config
 from vaekit.train.checkpoint import atomic_write_text, save_weights
 from vaekit.train.distributed import seeded_generator
-from vaekit.train.loop import LossModule, evaluate_batches, train_epoch
+from vaekit.train.loop import LossModule, append_epoch_record, evaluate_batches, train_epoch
 from vaekit.train.runner import prepare_data
 
 Log = Callable[[str], None]
@@ -93,12 +93,7 @@ def train_prior(
         prior.eval()
         test = evaluate_batches(lambda c: {"nll": -prior.log_prob(c)}, test_codes, config.eval.batch_size)
         test_seconds = time.perf_counter() - start
-        record = {"epoch": epoch, "step": step}
-        record.update({f"train_{k}": v for k, v in result.metrics.items()})
-        record.update({f"test_{k}": v for k, v in test.items()})
-        record.update({"train_seconds": round(result.seconds, 4), "test_seconds": round(test_seconds, 4)})
-        with open(path / PRIOR_METRICS, "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_epoch_record(path / PRIOR_METRICS, epoch, result, test, test_seconds)
         save_weights(path / PRIOR, prior, metadata)
         if log:
             log(

@@ -35,7 +35,7 @@ from vaekit.train.distributed import (
     setup,
     wrap,
 )
-from vaekit.train.loop import LossModule, evaluate_batches, train_epoch
+from vaekit.train.loop import LossModule, append_epoch_record, evaluate_batches, train_epoch
 from vaekit.train.schedules import lr_at_epoch
 
 Log = Callable[[str], None]
@@ -201,12 +201,7 @@ def _fit(p: Prepared, out: Path, start_epoch: int, step: int, log: Log | None) -
         test = evaluate_test(p)
         test_seconds = time.perf_counter() - start
         if main:
-            record = {"epoch": epoch, "step": step}
-            record.update({f"train_{k}": v for k, v in result.metrics.items()})
-            record.update({f"test_{k}": v for k, v in test.items()})
-            record.update({"train_seconds": round(result.seconds, 4), "test_seconds": round(test_seconds, 4)})
-            with open(out / METRICS, "a") as f:
-                f.write(json.dumps(record) + "\n")
+            append_epoch_record(out / METRICS, epoch, result, test, test_seconds)
             # weights first, then the state: a crash in between leaves a state that is one epoch behind,
             # which resumes correctly; the reverse order could not.
             save_weights(out / WEIGHTS, p.model, metadata)

@@ -1,0 +1,24 @@
+"""Overrides for tiny models that the tests share (one place to change when a model's config changes)."""
+
+TINY_VQ = [
+    "model.type=vqvae",
+    "objective.name=vq",
+    "model.vq.num_codes=6",
+    "model.vq.embedding_dim=3",
+    "model.vq.hidden_channels=8",
+    "model.vq.num_residual_blocks=1",
+]
+TINY_PRIOR = ["prior.hidden_channels=8", "prior.num_layers=2"]
+
+# A VQ run that trains in a second: revival on, dynamic binarization, small batches.
+TINY_VQ_RUN = [
+    *TINY_VQ,
+    "model.vq.num_codes=8",
+    "model.vq.embedding_dim=4",
+    "objective.revive_every=2",
+    "data.binarize=dynamic",
+    *TINY_PRIOR,
+    "train.batch_size=32",
+    "train.num_sample_images=4",
+    "train.progress=false",
+]
