@@ -8,6 +8,7 @@ from typing import NamedTuple
 import torch
 
 from vaekit.config import ObjectiveConfig
+from vaekit.errors import ConfigError
 from vaekit.registry import OBJECTIVES
 
 
@@ -34,3 +35,14 @@ def schedule_steps(steps: int, epochs: float, steps_per_epoch: int) -> int:
 def linear_ramp(step: int, steps: int) -> float:
     """min(1, step / steps): 0 at step 0, 1 from `steps` on, and 1 throughout when steps <= 0."""
     return 1.0 if steps <= 0 else min(1.0, step / steps)
+
+
+def refuse_kl_options(cfg: ObjectiveConfig, what: str, instead: str) -> None:
+    """For objectives that handle the KL themselves: the ELBO's KL options (beta, warm-up, free bits) are errors.
+
+    The message is "objective.name=<name> <what>: objective.beta must be 1 and warmup/free_bits 0. <instead>".
+    """
+    if cfg.beta != 1.0 or cfg.warmup_steps or cfg.warmup_epochs or cfg.free_bits:
+        raise ConfigError(
+            f"objective.name={cfg.name} {what}: objective.beta must be 1 and warmup/free_bits 0. {instead}"
+        )

@@ -13,7 +13,7 @@ import torch
 
 from vaekit.config import ObjectiveConfig
 from vaekit.errors import ConfigError
-from vaekit.objectives.base import LossOutput, linear_ramp, schedule_steps
+from vaekit.objectives.base import LossOutput, linear_ramp, refuse_kl_options, schedule_steps
 from vaekit.objectives.elbo import elbo_metrics, elbo_terms
 from vaekit.registry import OBJECTIVES
 
@@ -45,12 +45,11 @@ class CapacityElbo:
 
 @OBJECTIVES.register("capacity")
 def build_capacity(cfg: ObjectiveConfig, steps_per_epoch: int = 1) -> CapacityElbo:
-    if cfg.beta != 1.0 or cfg.warmup_steps or cfg.warmup_epochs or cfg.free_bits:
-        raise ConfigError(
-            "objective.name=capacity weights |KL - C| by objective.gamma and schedules C itself: "
-            "objective.beta must be 1 and warmup/free_bits 0. Use objective.gamma, objective.capacity_max "
-            "and objective.capacity_steps (or capacity_epochs)."
-        )
+    refuse_kl_options(
+        cfg,
+        "weights |KL - C| by objective.gamma and schedules C itself",
+        "Use objective.gamma, objective.capacity_max and objective.capacity_steps (or capacity_epochs).",
+    )
     for key in ("gamma", "capacity_max", "capacity_steps", "capacity_epochs"):
         if getattr(cfg, key) < 0:
             raise ConfigError(f"config key 'objective.{key}' must be >= 0, got {getattr(cfg, key)}.")

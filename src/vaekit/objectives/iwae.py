@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from vaekit.config import ObjectiveConfig
-from vaekit.errors import ConfigError
-from vaekit.objectives.base import LossOutput
+from vaekit.objectives.base import LossOutput, refuse_kl_options
 from vaekit.registry import OBJECTIVES
 
 
@@ -49,9 +48,5 @@ class Iwae:
 
 @OBJECTIVES.register("iwae")
 def build_iwae(cfg: ObjectiveConfig, steps_per_epoch: int = 1) -> Iwae:
-    if cfg.beta != 1.0 or cfg.warmup_steps or cfg.warmup_epochs or cfg.free_bits:
-        raise ConfigError(
-            "objective.name=iwae has no separate KL term: objective.beta must be 1 and warmup/free_bits 0. "
-            "Use objective.name=elbo for a weighted KL."
-        )
+    refuse_kl_options(cfg, "has no separate KL term", "Use objective.name=elbo for a weighted KL.")
     return Iwae(cfg.num_samples)
