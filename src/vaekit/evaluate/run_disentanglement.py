@@ -8,7 +8,6 @@ means, in batches. MIG and DCI score the codes of `num_train` combinations drawn
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
 
@@ -23,9 +22,9 @@ from vaekit.errors import DataError, VaekitError
 from vaekit.evaluate.diagnostics import mean_kl_per_dim
 from vaekit.evaluate.disentanglement import Encoder, beta_vae_score, dci_disentanglement, factorvae_score, mig
 from vaekit.evaluate.likelihood import elbo_per_example
+from vaekit.evaluate.run_report import data_config, evaluation_split
 from vaekit.run import Run
 from vaekit.train.loop import evaluate_batches
-from vaekit.train.runner import prepare_data
 
 METRICS = ("mig", "factorvae_score", "beta_vae_score", "dci_disentanglement")
 
@@ -134,19 +133,12 @@ def disentanglement_report(
         raise VaekitError(
             f"run '{run.path}' is a {run.config.model.type}: --disentanglement scores a VAE's Gaussian latents."
         )
-    config = copy.deepcopy(run.config)
-    if data:
-        config.data.source = data
-    if data_dir:
-        config.data.data_dir = data_dir
+    config = data_config(run, data, data_dir)
     source = config.data.source
     grid = load_factor_grid(source, data_dir=config.data.data_dir, download=config.data.download)
     if grid is None:
         raise _no_factors(run, source)
-    _, _, test_x = prepare_data(config, run.device)
-    x = run.check_data(test_x, source=f"data '{source}'")[: None if limit is None else max(0, limit)]
-    if x.shape[0] == 0:
-        raise VaekitError("there is nothing to reconstruct: the test split is empty (check --limit).")
+    x = evaluation_split(run, config, "test", limit)
     start = time.perf_counter()
     spec = SOURCES[source.partition(":")[0]]
     encode = factor_encoder(run, grid_images(grid, preload=bool(spec.files)), batch_size)

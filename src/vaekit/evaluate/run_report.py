@@ -7,11 +7,33 @@ from collections.abc import Callable
 
 import torch
 
+from vaekit.config import Config
 from vaekit.data import binarize
 from vaekit.errors import VaekitError
 from vaekit.evaluate.by_model import evaluation_for
 from vaekit.run import Run
 from vaekit.train.runner import prepare_data
+
+
+def data_config(run: Run, data: str | None, data_dir: str | None) -> Config:
+    """The run's config with its data source and folder replaced where given (the run's own otherwise)."""
+    config = copy.deepcopy(run.config)
+    if data:
+        config.data.source = data
+    if data_dir:
+        config.data.data_dir = data_dir
+    return config
+
+
+def evaluation_split(run: Run, config: Config, split: str, limit: int | None) -> torch.Tensor:
+    """The first `limit` images of a split, through the run's data pipeline, checked against its shape."""
+    _, train_x, test_x = prepare_data(config, run.device)
+    x = run.check_data(train_x if split == "train" else test_x, source=f"data '{config.data.source}'")
+    if limit is not None:
+        x = x[: max(0, limit)]
+    if x.shape[0] == 0:
+        raise VaekitError(f"there is nothing to evaluate: the {split} split is empty (check --limit).")
+    return x
 
 
 def evaluate_run(
@@ -32,17 +54,8 @@ def evaluate_run(
     """
     if iw_samples < 1 or batch_size < 1:
         raise VaekitError(f"--iw-samples and --batch-size must be at least 1, got {iw_samples} and {batch_size}.")
-    config = copy.deepcopy(run.config)
-    if data:
-        config.data.source = data
-    if data_dir:
-        config.data.data_dir = data_dir
-    _, train_x, test_x = prepare_data(config, run.device)
-    x = run.check_data(train_x if split == "train" else test_x, source=f"data '{config.data.source}'")
-    if limit is not None:
-        x = x[: max(0, limit)]
-    if x.shape[0] == 0:
-        raise VaekitError(f"there is nothing to evaluate: the {split} split is empty (check --limit).")
+    config = data_config(run, data, data_dir)
+    x = evaluation_split(run, config, split, limit)
     transform = binarize if config.data.binarize == "dynamic" else None
     generator = torch.Generator(device=run.device).manual_seed(seed)
     report = evaluation_for(run.config.model.type).report(
