@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import platform
 import statistics
@@ -56,6 +57,47 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
+def train_and_score(name: str, extra: list[str], seed: int, settings: dict, threads: int) -> dict:
+    """Train one variant with one seed and score it; prints its line as soon as it is done."""
+    torch.set_num_threads(threads)
+    config = vaekit.load_config(
+        preset="shapes-beta-vae",
+        overrides=[
+            f"data.source=shapes:{settings['subset']}",
+            f"train.epochs={settings['epochs']}",
+            f"train.seed={seed}",
+            f"train.device={settings['device']}",
+            f"train.precision={settings['precision']}",
+            "train.progress=false",
+            *extra,
+        ],
+    )
+    start = time.perf_counter()
+    run = vaekit.train(config, Path(settings["out"]) / f"{name}-seed{seed}", force=True)
+    train_seconds = time.perf_counter() - start
+    report = disentanglement_report(run, num_train=settings["num_train"], num_eval=settings["num_eval"], seed=seed)
+    row = {key: report[key] for key in (*METRICS, "reconstruction", "kl", "kl_per_dim")}
+    row.update(
+        variant=name,
+        seed=seed,
+        active_dims=sum(k > 0.1 for k in report["kl_per_dim"]),
+        train_seconds=round(train_seconds, 1),
+        eval_seconds=round(report["seconds"], 1),
+    )
+    print(
+        f"{name:10s} seed {seed}  "
+        + "  ".join(f"{k} {row[k]:.3f}" for k in METRICS)
+        + f"  log p(x|z) {row['reconstruction']:.1f}  KL {row['kl']:.1f}  active {row['active_dims']}"
+        f"  ({train_seconds:.0f} s + {report['seconds']:.0f} s, {threads} threads)",
+        flush=True,
+    )
+    return row
+
+
+def train_and_score_task(task: tuple) -> dict:
+    return train_and_score(*task)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=20)
@@ -74,49 +116,39 @@ def main() -> None:
     p.add_argument("--capacity-ramp", type=float, default=0.8, help="capacity: share of the epochs C rises over")
     p.add_argument("--tc-beta", type=float, default=6.0, help="beta-tcvae: weight on the total correlation")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
+    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "auto"), help="train.precision")
+    p.add_argument("--jobs", type=int, default=1, help="runs trained at once, each in its own process")
     p.add_argument("--out", default="runs/bench-disentanglement")
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print(
         f"shapes:{args.subset}, {args.epochs} epochs, seeds 0..{args.seeds - 1}, metrics on {args.num_train} / "
-        f"{args.num_eval} points, torch {torch.__version__}, {torch.get_num_threads()} threads",
+        f"{args.num_eval} points, torch {torch.__version__}, {args.jobs} job(s) of "
+        f"{max(1, (os.cpu_count() or 1) // args.jobs)} thread(s), precision {args.precision}",
         flush=True,
     )
-    runs: dict[str, list[dict]] = {}
-    for name, extra in variants(args).items():
-        runs[name] = []
-        for seed in range(args.seeds):
-            config = vaekit.load_config(
-                preset="shapes-beta-vae",
-                overrides=[
-                    f"data.source=shapes:{args.subset}",
-                    f"train.epochs={args.epochs}",
-                    f"train.seed={seed}",
-                    f"train.device={args.device}",
-                    "train.progress=false",
-                    *extra,
-                ],
-            )
-            start = time.perf_counter()
-            run = vaekit.train(config, out / f"{name}-seed{seed}", force=True)
-            train_seconds = time.perf_counter() - start
-            report = disentanglement_report(run, num_train=args.num_train, num_eval=args.num_eval, seed=seed)
-            row = {key: report[key] for key in (*METRICS, "reconstruction", "kl", "kl_per_dim")}
-            row.update(
-                seed=seed,
-                active_dims=sum(k > 0.1 for k in report["kl_per_dim"]),
-                train_seconds=round(train_seconds, 1),
-                eval_seconds=round(report["seconds"], 1),
-            )
-            runs[name].append(row)
-            print(
-                f"{name:10s} seed {seed}  "
-                + "  ".join(f"{k} {row[k]:.3f}" for k in METRICS)
-                + f"  log p(x|z) {row['reconstruction']:.1f}  KL {row['kl']:.1f}  active {row['active_dims']}"
-                f"  ({train_seconds:.0f} s + {report['seconds']:.0f} s)",
-                flush=True,
-            )
+    table = variants(args)
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    # seed-major order: if the budget runs out, every variant has its first seeds
+    tasks = [(name, table[name], seed, vars(args), threads) for seed in range(args.seeds) for name in table]
+    rows_file = out / "runs.jsonl"  # each run's row as soon as it is scored
+    rows_file.write_text("")
+    results: dict[str, list[dict]] = {name: [] for name in table}
+    if args.jobs == 1:
+        finished = (train_and_score(*task) for task in tasks)
+        pool = None
+    else:  # one process per run, `threads` threads each: small convolutions use two 1-thread processes better
+        pool = multiprocessing.get_context("spawn").Pool(args.jobs, maxtasksperchild=1)
+        finished = pool.imap_unordered(train_and_score_task, tasks, chunksize=1)
+    for row in finished:
+        results[row["variant"]].append(row)
+        with rows_file.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+    if pool is not None:
+        pool.close()
+        pool.join()
+    runs = {name: sorted(rows, key=lambda r: r["seed"]) for name, rows in results.items()}
     summary = {name: {key: mean_std([float(r[key]) for r in rows]) for key in COLUMNS} for name, rows in runs.items()}
     header = f"{'variant':10s}" + "".join(f"{key:>23s}" for key in COLUMNS)
     print("\n" + header)
