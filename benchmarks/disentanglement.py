@@ -118,18 +118,19 @@ def main() -> None:
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "auto"), help="train.precision")
     p.add_argument("--jobs", type=int, default=1, help="runs trained at once, each in its own process")
+    p.add_argument("--threads", type=int, help="torch threads per run (default: the cores divided by --jobs)")
     p.add_argument("--out", default="runs/bench-disentanglement")
     args = p.parse_args()
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print(
         f"shapes:{args.subset}, {args.epochs} epochs, seeds 0..{args.seeds - 1}, metrics on {args.num_train} / "
-        f"{args.num_eval} points, torch {torch.__version__}, {args.jobs} job(s) of "
-        f"{max(1, (os.cpu_count() or 1) // args.jobs)} thread(s), precision {args.precision}",
+        f"{args.num_eval} points, torch {torch.__version__}, {args.jobs} job(s) of {threads} thread(s), "
+        f"precision {args.precision}",
         flush=True,
     )
     table = variants(args)
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
     # seed-major order: if the budget runs out, every variant has its first seeds
     tasks = [(name, table[name], seed, vars(args), threads) for seed in range(args.seeds) for name in table]
     rows_file = out / "runs.jsonl"  # each run's row as soon as it is scored
