@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from vaekit.atomic import atomic_write
+
 
 def image_grid(images: torch.Tensor, nrow: int | None = None, pad: int = 2, scale: int = 1) -> np.ndarray:
     """Tile images (N, C, H, W) with values in [0, 1] into one uint8 array (rows, cols) or (rows, cols, 3).
@@ -39,8 +41,6 @@ def save_png(array: np.ndarray, path) -> None:
     """Write an image array (H, W) or (H, W, 3) uint8 as PNG, atomically."""
     from PIL import Image
 
-    from vaekit.train.checkpoint import atomic_write
-
     atomic_write(path, lambda tmp: Image.fromarray(array).save(tmp, format="PNG"))
 
 
@@ -64,6 +64,6 @@ def kl_bar_chart(kl_per_dim: Sequence[float], title: str = "KL per latent dimens
 
 def save_figure(fig, path) -> None:
     """Write a matplotlib figure as PNG, atomically."""
-    from vaekit.train.checkpoint import atomic_write
+    from vaekit.atomic import atomic_write
 
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from vaekit.atomic import current_umask
 from vaekit.data import SOURCES, load_data
 from vaekit.data.download import DownloadError, RemoteFile, fetch
 from vaekit.errors import DataError
@@ -55,6 +58,8 @@ def test_fetch_falls_back_to_the_next_url(mirror: Mirror, tmp_path: Path) -> Non
     file = RemoteFile("f.bin", f"sha256:{sha256(mirror.root / 'b' / 'f.bin')}")
     path = fetch(file, tmp_path / "out", [f"{mirror.url}/a", f"{mirror.url}/b/"])
     assert path == tmp_path / "out" / "f.bin" and path.read_bytes() == b"payload"
+    if hasattr(os, "fchmod"):  # a shared data folder: readable like any new file, not private to the downloader
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~current_umask()
 
 
 def test_fetch_from_a_file_url(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ import torch
 
 from vaekit.errors import RunError
 from vaekit.models import build_model
-from vaekit.train.checkpoint import atomic_write, load_tree, load_weights, save_tree, save_weights
+from vaekit.train.checkpoint import load_tree, load_weights, save_tree, save_weights
 
 
 def test_tree_round_trip_keeps_tensors_ints_and_nesting(tmp_path):
@@ -57,17 +57,3 @@ def test_weights_of_another_architecture_are_refused(tmp_path, tiny_model_config
     tiny_model_config.network.hidden = [8]
     with pytest.raises(RunError, match="does not match"):
         load_weights(tmp_path / "m.safetensors", build_model(tiny_model_config, (1, 4, 4)))
-
-
-def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
-    path = tmp_path / "f.txt"
-    path.write_text("old")
-
-    def fail(tmp):
-        tmp.write_text("half")
-        raise OSError("disk full")
-
-    with pytest.raises(OSError):
-        atomic_write(path, fail)
-    assert path.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vaekit.atomic import atomic_write
 from vaekit.data import load_data
 from vaekit.errors import VaekitError
 from vaekit.plotting import auto_scale, image_grid, save_png
 from vaekit.run import Run
-from vaekit.train.checkpoint import atomic_write
 
 
 def output_path(path: str, suffixes: tuple[str, ...]) -> Path:

@@ -6,9 +6,9 @@ import argparse
 
 import numpy as np
 
+from vaekit.atomic import atomic_write
 from vaekit.cli.common import add_data_args, load_split, output_path
 from vaekit.run import load_run
-from vaekit.train.checkpoint import atomic_write
 
 
 def add_parser(sub) -> None:

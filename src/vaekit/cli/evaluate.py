@@ -11,12 +11,12 @@ import sys
 
 from tqdm.auto import tqdm
 
+from vaekit.atomic import atomic_write_text
 from vaekit.cli.common import output_path
 from vaekit.evaluate.by_model import evaluation_for
 from vaekit.evaluate.run_disentanglement import METRICS, disentanglement_report
 from vaekit.evaluate.run_report import evaluate_run
 from vaekit.run import load_run
-from vaekit.train.checkpoint import atomic_write_text
 
 
 def add_parser(sub) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from vaekit.atomic import temp_file_beside
 from vaekit.errors import DataError
 
 MIRROR_ENV = "VAEKIT_MIRROR"
@@ -93,8 +93,7 @@ def _reason(err: BaseException) -> str:
 def _download(url: str, file: RemoteFile, folder: Path, timeout: float) -> Path:
     """Stream `url` into a temp file in `folder`, check it against `file.checksum`, rename it into place."""
     hasher = hashlib.new(file.algorithm)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".part", dir=folder)
-    tmp = Path(tmp_name)
+    fd, tmp = temp_file_beside(folder / file.name, suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             total = int(response.headers.get("Content-Length") or 0) or None

@@ -1,15 +1,12 @@
 """Checkpoints as safetensors: tensors in the file, everything else as JSON in its metadata. Never pickle.
 
-Files are written atomically (to a temporary file in the same folder, then renamed), so an interrupted
-write leaves the previous checkpoint intact.
+Files are written atomically (`vaekit.atomic`: a temporary file in the same folder, then renamed), so an
+interrupted write leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,26 +14,10 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from vaekit.atomic import atomic_write
 from vaekit.errors import RunError
 
 FORMAT = "vaekit-1"
-
-
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
-    """Call write(tmp_path) on a temporary file next to `path`, then rename it onto `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def flatten_tree(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:

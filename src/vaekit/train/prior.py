@@ -15,12 +15,13 @@ from pathlib import Path
 
 import torch
 
+from vaekit.atomic import atomic_write_text
 from vaekit.data import binarize
 from vaekit.errors import RunError
 from vaekit.models import VQVAE, build_code_prior
 from vaekit.objectives import PriorNll
 from vaekit.run import CONFIG, PRIOR, PRIOR_METRICS, WEIGHTS, Run, file_digest, load_run, read_config
-from vaekit.train.checkpoint import atomic_write_text, save_weights
+from vaekit.train.checkpoint import save_weights
 from vaekit.train.distributed import seeded_generator
 from vaekit.train.loop import LossModule, append_epoch_record, evaluate_batches, train_epoch
 from vaekit.train.runner import prepare_data

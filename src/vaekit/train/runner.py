@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from vaekit.atomic import atomic_write_text
 from vaekit.config import Config
 from vaekit.data import ImageData, binarize, load_data
 from vaekit.errors import RunError
@@ -25,7 +26,7 @@ from vaekit.models import build_model
 from vaekit.objectives import build_objective
 from vaekit.plotting import auto_scale, image_grid, save_png
 from vaekit.run import CONFIG, METRICS, PRIOR, SAMPLES, STATE, WEIGHTS, Run, load_run, read_config
-from vaekit.train.checkpoint import atomic_write_text, load_tree, save_tree, save_weights
+from vaekit.train.checkpoint import load_tree, save_tree, save_weights
 from vaekit.train.distributed import (
     DistContext,
     autocast_dtype,
