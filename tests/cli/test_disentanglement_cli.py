@@ -44,6 +44,7 @@ def test_evaluate_disentanglement_writes_the_four_scores_and_reconstruction(shap
     assert report["elbo"] == pytest.approx(report["reconstruction"] - report["kl"])
     assert len(report["kl_per_dim"]) == 3 and report["num_examples"] == 30  # the 10% test split of 300
     assert report["factors"] == ["shape", "scale", "orientation", "pos_x", "pos_y"]
+    assert report["dci_model"] == "boosting"  # disentanglement_lib's classifier, unless --dci-model forest
     again = tmp_path / "again.json"
     assert cli(capsys, "evaluate", shapes_run, "--disentanglement", *budget, "--out", again)[0] == 0
     assert {k: json.loads(again.read_text())[k] for k in METRICS} == {k: report[k] for k in METRICS}  # seeded

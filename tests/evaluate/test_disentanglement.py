@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vaekit.data.shapes import FACTOR_SIZES, sample_factors
-from vaekit.evaluate.disentanglement import beta_vae_score, dci_disentanglement, factorvae_score, mig
+from vaekit.evaluate.disentanglement import DCI_MODELS, beta_vae_score, dci_disentanglement, factorvae_score, mig
 
 SIZES = np.array(FACTOR_SIZES)
 K = len(FACTOR_SIZES)
@@ -57,11 +57,12 @@ def test_mig_is_low_for_random_codes(factors: np.ndarray) -> None:
     assert 0 <= score < 0.02
 
 
-def test_dci_disentanglement_separates_perfect_from_uninformative_codes(factors: np.ndarray) -> None:
+@pytest.mark.parametrize("model", DCI_MODELS)
+def test_dci_disentanglement_separates_perfect_from_uninformative_codes(factors: np.ndarray, model: str) -> None:
     f = factors[:800]
 
     def dci(codes: np.ndarray) -> float:
-        return dci_disentanglement(codes, f, np.random.default_rng(2), num_trees=10)
+        return dci_disentanglement(codes, f, np.random.default_rng(2), model, num_trees=10)
 
     assert dci(perfect(f)) > 0.95
     assert dci(constant(f)) == 0
@@ -103,6 +104,7 @@ def test_every_score_lies_in_the_unit_interval_and_repeats_with_its_seed(factors
     scores = [
         (mig(codes, f), mig(codes, f)),
         tuple(dci_disentanglement(codes, f, np.random.default_rng(9), num_trees=5) for _ in range(2)),
+        tuple(dci_disentanglement(codes, f, np.random.default_rng(9), "forest", 5) for _ in range(2)),
         (_beta_vae(mixed, seed=10), _beta_vae(mixed, seed=10)),
         (_factorvae(noise_encoder(11), seed=12), _factorvae(noise_encoder(11), seed=12)),
     ]
@@ -116,5 +118,7 @@ def test_metrics_reject_malformed_inputs(factors: np.ndarray) -> None:
         mig(np.zeros((3, 2)), factors)
     with pytest.raises(ValueError, match="integer"):
         mig(np.zeros((3, 2)), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="DCI model must be one of"):
+        dci_disentanglement(np.zeros((3, 2)), np.zeros((3, 2), dtype=int), np.random.default_rng(0), "lasso")
     with pytest.raises(ValueError, match="encode must return"):
         _beta_vae(lambda f: np.zeros(len(f)))

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from vaekit.atomic import atomic_write_text
 from vaekit.cli.common import output_path
 from vaekit.evaluate.by_model import evaluation_for
+from vaekit.evaluate.disentanglement import DCI_MODELS
 from vaekit.evaluate.run_disentanglement import METRICS, disentanglement_report
 from vaekit.evaluate.run_report import evaluate_run
 from vaekit.run import load_run
@@ -41,6 +42,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--num-train", type=int, default=10_000, help="--disentanglement: training points per metric")
     p.add_argument("--num-eval", type=int, default=5_000, help="--disentanglement: evaluation points per metric")
+    p.add_argument(
+        "--dci-model",
+        choices=DCI_MODELS,
+        default="boosting",
+        help="--disentanglement: DCI's classifier; boosting (default) as disentanglement_lib, forest is faster "
+        "but reads lower",
+    )
     p.add_argument("--out", help="FILE.json for the report")
     p.set_defaults(func=run)
 
@@ -90,6 +98,7 @@ def run_disentanglement(args: argparse.Namespace, r, out) -> int:
         data_dir=args.data_dir,
         num_train=args.num_train,
         num_eval=args.num_eval,
+        dci_model=args.dci_model,
         limit=args.limit,
         batch_size=args.batch_size,
         seed=args.seed,

@@ -70,33 +70,60 @@ def mig(codes: np.ndarray, factors: np.ndarray, num_bins: int = 20) -> float:
     return float(np.clip(gaps.mean(), 0.0, 1.0))
 
 
-def dci_importance(codes: np.ndarray, factors: np.ndarray, rng: np.random.Generator, num_trees: int = 50) -> np.ndarray:
+DCI_MODELS = ("boosting", "forest")
+
+
+def dci_importance(
+    codes: np.ndarray,
+    factors: np.ndarray,
+    rng: np.random.Generator,
+    model: str = "boosting",
+    num_trees: int | None = None,
+) -> np.ndarray:
     """How much each code dimension serves to predict each factor, Eastwood & Williams 2018: (D, K).
 
-    Column k holds the impurity importances of a random forest that classifies factor k from the codes;
-    it sums to 1, or to 0 when the codes allow no split (constant codes).
+    Column k holds the impurity importances of a tree ensemble that classifies factor k from the codes; it
+    sums to 1, or to 0 when the codes allow no split (constant codes). model:
+    - "boosting" (default): scikit-learn's gradient-boosted trees with its defaults (`num_trees` = 100 trees of
+      depth 3), the classifier of disentanglement_lib (Locatello et al. 2019), whose published DCI numbers
+      use it. Slow on many-valued factors: about 5 minutes for 10000 dSprites codes on one core.
+    - "forest": a random forest of `num_trees` = 50 fully grown trees (Eastwood & Williams used random
+      forests). Fast, but a fully grown tree keeps splitting on any dimension to fit the factors the codes do
+      not determine, so dimensions that carry nothing take importance and the score reads lower: 0.03 against
+      boosting's 0.12 on the same codes of a beta-VAE trained briefly on `shapes`.
     """
-    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 
+    if model not in DCI_MODELS:
+        raise ValueError(f"DCI model must be one of {DCI_MODELS}, got {model!r}")
     codes, factors = _check_pairs(codes, factors)
     importance = np.zeros((codes.shape[1], factors.shape[1]))  # (D, K)
     for k, target in enumerate(factors.T):
         if len(np.unique(target)) < 2:
             continue  # nothing to predict
-        # max_features=None: every split sees every dimension, so importance is not spread by chance
-        forest = RandomForestClassifier(num_trees, max_features=None, random_state=int(rng.integers(2**31)))
-        importance[:, k] = forest.fit(codes, target).feature_importances_
+        seed = int(rng.integers(2**31))
+        if model == "boosting":
+            classifier = GradientBoostingClassifier(n_estimators=num_trees or 100, random_state=seed)
+        else:  # max_features=None: every split sees every dimension, so importance is not spread by chance
+            classifier = RandomForestClassifier(num_trees or 50, max_features=None, random_state=seed)
+        importance[:, k] = classifier.fit(codes, target).feature_importances_
     return importance
 
 
-def dci_disentanglement(codes: np.ndarray, factors: np.ndarray, rng: np.random.Generator, num_trees: int = 50) -> float:
+def dci_disentanglement(
+    codes: np.ndarray,
+    factors: np.ndarray,
+    rng: np.random.Generator,
+    model: str = "boosting",
+    num_trees: int | None = None,
+) -> float:
     """DCI disentanglement, Eastwood & Williams 2018 (A framework for the quantitative evaluation of ...).
 
     codes: (N, D); factors: (N, K), K >= 2. Each dimension scores 1 - H_K(P_d), the entropy (base K) of its
-    importance spread over factors (see `dci_importance`); the scores are averaged weighted by each
-    dimension's share of the total importance. 0 when no dimension has any importance.
+    importance spread over factors (see `dci_importance` for `model` and `num_trees`); the scores are
+    averaged weighted by each dimension's share of the total importance. 0 when no dimension has any importance.
     """
-    importance = dci_importance(codes, factors, rng, num_trees)  # (D, K)
+    importance = dci_importance(codes, factors, rng, model, num_trees)  # (D, K)
     num_factors = importance.shape[1]
     if num_factors < 2:
         raise ValueError("DCI disentanglement needs at least 2 factors")

@@ -113,6 +113,7 @@ def disentanglement_report(
     data_dir: str | None = None,
     num_train: int = 10_000,
     num_eval: int = 5_000,
+    dci_model: str = "boosting",
     limit: int | None = None,
     batch_size: int = 1000,
     seed: int = 0,
@@ -121,8 +122,9 @@ def disentanglement_report(
 
     num_train: factor combinations whose codes MIG and DCI score, training points of the beta-VAE and FactorVAE
     classifiers, and the FactorVAE variance sample; num_eval: their evaluation points (disentanglement_lib's
-    defaults are 10000 and 5000). limit: test images for the reconstruction terms (default all). When the
-    metrics need more images than the grid holds, every grid image is encoded once and codes are looked up.
+    defaults are 10000 and 5000). dci_model: DCI's classifier (see `dci_importance`). limit: test images for
+    the reconstruction terms (default all). When the metrics need more images than the grid holds, every grid
+    image is encoded once and codes are looked up.
     """
     if num_train < 10 or num_eval < 1 or batch_size < 1:
         raise VaekitError(
@@ -150,7 +152,7 @@ def disentanglement_report(
     codes = encode(factors)  # (num_train, D); fails here, early, on images of another shape than the run's
     report = {
         "mig": mig(codes, factors),
-        "dci_disentanglement": dci_disentanglement(codes, factors, rng),
+        "dci_disentanglement": dci_disentanglement(codes, factors, rng, dci_model),
         "beta_vae_score": beta_vae_score(encode, FACTOR_SIZES, rng, num_train=num_train, num_eval=num_eval),
         "factorvae_score": factorvae_score(
             encode, FACTOR_SIZES, rng, num_train=num_train, num_eval=num_eval, num_variance_estimate=num_train
@@ -163,6 +165,7 @@ def disentanglement_report(
         factors=list(FACTOR_NAMES),
         num_train=num_train,
         num_eval=num_eval,
+        dci_model=dci_model,
         num_examples=x.shape[0],
         whole_grid_encoded=whole_grid,
         split="test",
