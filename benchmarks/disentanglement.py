@@ -105,10 +105,6 @@ def train_and_score(name: str, extra: list[str], seed: int, settings: dict, thre
     return row
 
 
-def train_and_score_task(task: tuple) -> dict:
-    return train_and_score(*task)
-
-
 def rescore_dci(row: dict, settings: dict, threads: int) -> dict:
     """A scored run's DCI again with settings["dci_model"], on the same codes of the same factor draw."""
     torch.set_num_threads(threads)
