@@ -10,7 +10,9 @@ and writes every number to OUT/disentanglement.json.
 Published ranges on dSprites: MIG about 0.05-0.15 for a plain VAE, up to about 0.35-0.4 for beta-TCVAE;
 FactorVAE metric about 0.73 (beta-VAE) to 0.82 (FactorVAE).
 
-    python benchmarks/disentanglement.py --epochs 20 --seeds 3 --out runs/bench-disentanglement
+    python benchmarks/disentanglement.py --epochs 20 --seeds 3 --device auto --out runs/bench-disentanglement
+    python benchmarks/disentanglement.py --epochs 4 --seeds 3 --jobs 2 --precision bf16  # the 2-core CPU budget
+    python benchmarks/disentanglement.py --epochs 4 --seeds 3 --rescore-dci  # DCI again, same settings as the run
     python benchmarks/disentanglement.py --epochs 1 --subset 2000 --seeds 1 --num-train 100 --num-eval 50  # smoke test
 """
 
