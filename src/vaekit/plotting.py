@@ -64,6 +64,4 @@ def kl_bar_chart(kl_per_dim: Sequence[float], title: str = "KL per latent dimens
 
 def save_figure(fig, path) -> None:
     """Write a matplotlib figure as PNG, atomically."""
-    from vaekit.atomic import atomic_write
-
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
