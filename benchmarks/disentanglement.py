@@ -19,11 +19,9 @@ FactorVAE metric about 0.73 (beta-VAE) to 0.82 (FactorVAE).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import multiprocessing
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -32,6 +30,7 @@ import numpy as np
 import torch
 
 import vaekit
+from machine import machine_info  # benchmarks/machine.py, beside this script
 from vaekit.atomic import atomic_write_text
 from vaekit.data import load_factor_grid
 from vaekit.data.shapes import sample_factors
@@ -210,14 +209,7 @@ def main() -> None:
         "settings": vars(args),
         "summary": {name: {k: {"mean": m, "std": s} for k, (m, s) in stats.items()} for name, stats in summary.items()},
         "runs": runs,
-        "machine": {
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-        },
+        "machine": machine_info(threads),
     }
     (out / "disentanglement.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out / 'disentanglement.json'}")

@@ -21,9 +21,7 @@ What it measures, in one run on one device (`--device cuda` on a GPU machine; `c
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import platform
 import statistics
 import tempfile
 import time
@@ -35,6 +33,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 import vaekit
+from machine import machine_info  # benchmarks/machine.py, beside this script
 from vaekit.data import load_data
 from vaekit.evaluate.run_report import evaluate_run
 
@@ -151,14 +150,7 @@ def main() -> None:
                 print(f"vaekit evaluate k={args.iw_samples:<6d} {json.dumps(result['evaluate'])}", flush=True)
     result["pytorch_example_loop"] = time_example_loop(args)
     print(f"PyTorch example loop    {json.dumps(result['pytorch_example_loop'])}", flush=True)
-    result["machine"] = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "processor": platform.processor(),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-    }
+    result["machine"] = machine_info()
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {args.out}")

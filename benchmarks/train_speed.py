@@ -39,10 +39,8 @@ so that the local CPU build is used::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -52,40 +50,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from machine import machine_info, usable_cores  # benchmarks/machine.py, beside this script
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PYTHAE_SCRIPT = Path(__file__).resolve().parent / "pythae_vae.py"
 DEFAULT_PYTHAE_PYTHON = ".bench/pythae-venv/bin/python"
-
-
-def usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def machine_info(threads: int) -> dict[str, Any]:
-    import torch
-
-    return {
-        "cpu": cpu_model(),
-        "cores_usable": usable_cores(),
-        "cores_total": os.cpu_count(),
-        "torch_version": torch.__version__,
-        "torch_threads": threads,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-    }
 
 
 class CpuMonitor:

@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import torch
 from torch import nn
 
 import vaekit
+from machine import machine_info  # benchmarks/machine.py, beside this script
 from vaekit.data import binarize
 from vaekit.evaluate.codebook import vq_report
 from vaekit.evaluate.report import likelihood_report
@@ -188,14 +187,7 @@ def main() -> None:
         "classifier": reference,
         "eval_examples": int(x.shape[0]),
         "args": vars(args),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-        },
-        "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "machine": machine_info(),
     }
     (out / "vqvae.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
