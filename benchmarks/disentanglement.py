@@ -26,16 +26,20 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import vaekit
 from machine import machine_info  # benchmarks/machine.py, beside this script
 from vaekit.atomic import atomic_write_text
 from vaekit.data import load_factor_grid
-from vaekit.data.shapes import sample_factors
 from vaekit.evaluate.disentanglement import DCI_MODELS, dci_disentanglement
-from vaekit.evaluate.run_disentanglement import METRICS, disentanglement_report, factor_encoder, grid_images
+from vaekit.evaluate.run_disentanglement import (
+    METRICS,
+    disentanglement_report,
+    factor_encoder,
+    grid_images,
+    scored_codes,
+)
 
 COLUMNS = (*METRICS, "reconstruction", "kl", "active_dims")
 
@@ -85,7 +89,7 @@ def train_and_score(name: str, extra: list[str], seed: int, settings: dict, thre
         run,
         num_train=settings["num_train"],
         num_eval=settings["num_eval"],
-        dci_model=settings.get("dci_model", "boosting"),
+        dci_model=settings["dci_model"],
         seed=seed,
     )
     row = {key: report[key] for key in (*METRICS, "reconstruction", "kl", "kl_per_dim", "dci_model")}
@@ -110,14 +114,13 @@ def rescore_dci(row: dict, settings: dict, threads: int) -> dict:
     """A scored run's DCI again with settings["dci_model"], on the same codes of the same factor draw."""
     torch.set_num_threads(threads)
     run = vaekit.load_run(Path(settings["out"]) / f"{row['variant']}-seed{row['seed']}")
-    rng = np.random.default_rng(row["seed"])  # as disentanglement_report: the factors first, then DCI's trees
-    factors = sample_factors(settings["num_train"], rng)  # (num_train, 5)
-    codes = factor_encoder(run, grid_images(load_factor_grid("shapes")))(factors)  # (num_train, D)
+    encode = factor_encoder(run, grid_images(load_factor_grid("shapes")))
+    factors, codes, rng = scored_codes(encode, settings["num_train"], row["seed"])  # as disentanglement_report
     start = time.perf_counter()
     score = dci_disentanglement(codes, factors, rng, settings["dci_model"])
     print(
         f"{row['variant']:10s} seed {row['seed']}  dci_disentanglement {row['dci_disentanglement']:.3f} "
-        f"({row.get('dci_model', 'forest')}) -> {score:.3f} ({settings['dci_model']}, "
+        f"({row['dci_model']}) -> {score:.3f} ({settings['dci_model']}, "
         f"{time.perf_counter() - start:.0f} s)",
         flush=True,
     )
@@ -181,7 +184,7 @@ def main() -> None:
     rows_file = out / "runs.jsonl"  # each run's row as soon as it is scored
     if args.rescore_dci:
         rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line.strip()]
-        stale = [r for r in rows if r.get("dci_model", "forest") != args.dci_model]
+        stale = [r for r in rows if r["dci_model"] != args.dci_model]
         done = list(run_tasks(rescore_dci, [(r, vars(args), threads) for r in stale], args.jobs))
         rows = [r for r in rows if r not in stale] + done
         atomic_write_text(rows_file, "".join(json.dumps(r) + "\n" for r in rows))

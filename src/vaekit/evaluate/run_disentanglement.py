@@ -84,6 +84,14 @@ def images_needed(num_train: int, num_eval: int, batch_size: int = 64) -> int:
     return num_train + points * 2 * batch_size + num_train + points * batch_size
 
 
+def scored_codes(encode: Encoder, num_train: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.random.Generator]:
+    """The report's first draw: `num_train` factor combinations (num_train, 5), their codes (num_train, D) that
+    MIG and DCI score, and the generator, seeded with `seed`, that goes on to DCI and the other metrics."""
+    rng = np.random.default_rng(seed)
+    factors = sample_factors(num_train, rng)
+    return factors, encode(factors), rng
+
+
 def _no_factors(run: Run, source: str) -> DataError:
     grids = ", ".join(name for name, spec in SOURCES.items() if spec.subset_size is not None)
     return DataError(
@@ -147,9 +155,7 @@ def disentanglement_report(
     whole_grid = images_needed(num_train, num_eval) > NUM_IMAGES
     if whole_grid:
         encode = grid_code_table(encode)
-    rng = np.random.default_rng(seed)
-    factors = sample_factors(num_train, rng)  # (num_train, 5)
-    codes = encode(factors)  # (num_train, D); fails here, early, on images of another shape than the run's
+    factors, codes, rng = scored_codes(encode, num_train, seed)  # fails here, early, on images of another shape
     report = {
         "mig": mig(codes, factors),
         "dci_disentanglement": dci_disentanglement(codes, factors, rng, dci_model),
