@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import vaekit
-from vaekit.evaluate.run_report import evaluate_run
+from vaekit.workflow.evaluation import evaluate_run
 
 VARIANTS = {
     "plain": [],

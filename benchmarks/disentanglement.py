@@ -33,7 +33,7 @@ from machine import machine_info  # benchmarks/machine.py, beside this script
 from vaekit.atomic import atomic_write_text
 from vaekit.data import load_factor_grid
 from vaekit.evaluate.disentanglement import DCI_MODELS, dci_disentanglement
-from vaekit.evaluate.run_disentanglement import (
+from vaekit.workflow.disentanglement import (
     METRICS,
     disentanglement_report,
     factor_encoder,

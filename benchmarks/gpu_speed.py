@@ -35,7 +35,7 @@ from torch.utils.data import DataLoader, TensorDataset
 import vaekit
 from machine import machine_info  # benchmarks/machine.py, beside this script
 from vaekit.data import load_data
-from vaekit.evaluate.run_report import evaluate_run
+from vaekit.workflow.evaluation import evaluate_run
 
 
 def epoch_seconds(per_epoch: list[float]) -> dict[str, float]:

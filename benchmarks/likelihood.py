@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 import vaekit
-from vaekit.evaluate.run_report import evaluate_run
+from vaekit.workflow.evaluation import evaluate_run
 
 PAPER_NLL = {"elbo": 86.76, "iwae": 84.78}  # Burda et al. 2016, Table 1, one stochastic layer, k = 1 / 50
 

@@ -32,8 +32,8 @@ from vaekit.data import binarize
 from vaekit.evaluate.codebook import vq_report
 from vaekit.evaluate.report import likelihood_report
 from vaekit.plotting import image_grid, save_png
-from vaekit.train.prior import train_prior
-from vaekit.train.runner import prepare_data
+from vaekit.workflow.data import load_run_data
+from vaekit.workflow.prior import train_prior
 
 
 def bernoulli_entropy(p: torch.Tensor) -> float:
@@ -117,7 +117,8 @@ def main() -> None:
         print(f"trained the PixelCNN prior in {seconds['prior']:.0f} s", flush=True)
 
     # One fixed binarization of the test digits, shared by every model.
-    data, train_x, test_x = prepare_data(runs["vae"].config, torch.device("cpu"))
+    loaded = load_run_data(runs["vae"].config, torch.device("cpu"))
+    data, train_x, test_x = loaded.data, loaded.train_x, loaded.test_x
     x = binarize(test_x[: args.eval_limit], torch.Generator().manual_seed(0))
     g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
     rows: dict[str, dict] = {}
@@ -128,7 +129,7 @@ def main() -> None:
     reference.update({f"test_digits_{k}": v for k, v in classifier_scores(classifier, test_x).items()})
     reference.update({f"binarized_test_digits_{k}": v for k, v in classifier_scores(classifier, x).items()})
     vae = runs["vae"]
-    report = likelihood_report(vae.model, x, iw_samples=args.iw_samples, generator=g())
+    report = likelihood_report(vae.model, x, iw_samples=args.iw_samples, generator=g(), capabilities=vae.capabilities)
     samples = vae.sample(args.num_samples, g())
     rows["VAE (seed-mnist)"] = {
         "reconstruction_nll": -report["reconstruction"],
@@ -159,7 +160,7 @@ def main() -> None:
         }
         if name == "vqvae":
             samples, sample_seconds = timed(run.sample, args.num_samples, g())
-            uniform = run.model.decode(
+            uniform = run.model.decode_codes(
                 torch.randint(run.model.num_codes, (args.num_samples, *run.model.code_shape), generator=g())
             )
             row.update(

@@ -9,8 +9,8 @@ features = run.encode(images)
 
 from vaekit.config import Config, load_config
 from vaekit.run import Run, load_run
-from vaekit.train.prior import train_prior
-from vaekit.train.runner import resume, train
+from vaekit.workflow.prior import train_prior
+from vaekit.workflow.training import resume, train
 
 __version__ = "0.1.0"
 __all__ = ["Config", "Run", "load_config", "load_run", "resume", "train", "train_prior", "__version__"]

@@ -54,11 +54,32 @@ class VQConfig:
 
 
 @dataclass
+class LatentPriorConfig:
+    """p(z) of a VAE (of the top layer of a hierarchical one): N(0, I), or a VampPrior (Tomczak & Welling 2018)."""
+
+    type: str = "standard_normal"  # standard_normal | vamp
+    components: int = 500  # vamp: K, the number of learned pseudo-inputs
+    pseudo_inputs_mean: float = 0.05  # vamp: pseudo-inputs start as N(mean, std^2) values, clipped to [0, 1]
+    pseudo_inputs_std: float = 0.01
+
+
+@dataclass
+class HierarchyConfig:
+    """model.type=hvae: stochastic layers above the bottom one (whose size is model.latent_dim)."""
+
+    upper_dims: list[int] = field(default_factory=lambda: [50])  # sizes of layers 2..L, bottom to top
+    hidden: list[int] = field(default_factory=lambda: [100, 100])  # MLP widths between consecutive layers
+
+
+@dataclass
 class ModelConfig:
-    type: str = "vae"  # vae | vqvae
-    latent_dim: int = 20
+    type: str = "vae"  # vae | hvae | cvae | vqvae
+    latent_dim: int = 20  # hvae: the bottom layer z_1, the one the decoder reads
     network: NetworkConfig = field(default_factory=NetworkConfig)
     likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
+    prior: LatentPriorConfig = field(default_factory=LatentPriorConfig)
+    hierarchy: HierarchyConfig = field(default_factory=HierarchyConfig)
+    num_classes: int = 0  # cvae: the number of label classes (0: taken from the training labels)
     vq: VQConfig = field(default_factory=VQConfig)
 
 
@@ -115,6 +136,7 @@ class PriorConfig:
     epochs: int = 10
     batch_size: int = 64
     lr: float = 1e-3
+    lr_schedule: str = "constant"  # as train.lr_schedule
 
 
 @dataclass
@@ -298,6 +320,7 @@ def config_from_dict(data: dict[str, Any]) -> Config:
 _CHOICES = {
     "model.network.activation": ("relu", "tanh", "elu", "leaky_relu", "gelu", "silu"),
     "model.likelihood.learn_sigma": ("none", "shared", "per_pixel"),
+    "model.prior.type": ("standard_normal", "vamp"),
     "data.binarize": ("none", "static", "dynamic"),
     "train.device": ("cpu", "cuda", "auto"),
     "train.precision": ("fp32", "bf16", "auto"),
@@ -343,7 +366,24 @@ def validate(config: Config) -> None:
         raise ConfigError(f"config key 'data.test_fraction' must be in (0, 1), got {config.data.test_fraction}.")
     if any(h <= 0 for h in config.model.network.hidden + config.model.network.channels):
         raise ConfigError("config keys 'model.network.hidden' and 'model.network.channels' must be positive sizes.")
+    _validate_latent_structure(config)
     _validate_vq(config)
+
+
+def _validate_latent_structure(config: Config) -> None:
+    """model.prior, model.hierarchy and model.num_classes."""
+    model = config.model
+    if model.prior.components <= 0 or model.prior.pseudo_inputs_std < 0:
+        raise ConfigError(
+            "config keys 'model.prior.components' must be positive and 'model.prior.pseudo_inputs_std' >= 0, got "
+            f"{model.prior.components} and {model.prior.pseudo_inputs_std}."
+        )
+    if any(d <= 0 for d in model.hierarchy.upper_dims + model.hierarchy.hidden):
+        raise ConfigError(
+            "config keys 'model.hierarchy.upper_dims' and 'model.hierarchy.hidden' must be positive sizes."
+        )
+    if model.num_classes < 0:
+        raise ConfigError(f"config key 'model.num_classes' must be >= 0, got {model.num_classes}.")
 
 
 def _validate_vq(config: Config) -> None:

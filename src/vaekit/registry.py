@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from vaekit.errors import ConfigError
 
-T = TypeVar("T", bound=Callable)
+T = TypeVar("T")
 
 
 class Registry(Generic[T]):
@@ -42,8 +43,30 @@ class Registry(Generic[T]):
         return sorted(self._builders)
 
 
+@dataclass(frozen=True)
+class ModelEntry:
+    """Everything the rest of vaekit may know about one model type, in one place.
+
+    build: (model config, data shape (C, H, W)) -> the model.
+    capabilities: what it can do beyond the contract of vaekit.models.base (names from its CAPABILITIES); a
+        config can take some away (`remove_capabilities`, e.g. the VampPrior has no per-dimension KL).
+    evaluation: the name of its family of measurements in vaekit.evaluate.by_model (`likelihood`, `codebook`).
+    tiny: config overrides for a model small enough for the contract tests.
+    remove_capabilities: model config -> the capabilities that config takes away.
+    """
+
+    build: Callable[[Any, tuple[int, int, int]], Any]
+    capabilities: frozenset[str]
+    evaluation: str
+    tiny: tuple[str, ...]
+    remove_capabilities: Callable[[Any], frozenset[str]] = lambda cfg: frozenset()
+
+    def capabilities_for(self, cfg: Any) -> frozenset[str]:
+        return self.capabilities - self.remove_capabilities(cfg)
+
+
 NETWORKS: Registry = Registry("network", "model.network.type")
 LIKELIHOODS: Registry = Registry("likelihood", "model.likelihood.type")
 MODELS: Registry = Registry("model", "model.type")
 OBJECTIVES: Registry = Registry("objective", "objective.name")
-EVALUATIONS: Registry = Registry("evaluation", "model.type")  # per model type: test metrics, report, log line
+EVALUATIONS: Registry = Registry("evaluation", "a model entry's evaluation")  # test metrics, report, log line

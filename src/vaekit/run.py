@@ -10,6 +10,7 @@ Layout (names are part of the public contract):
     prior.safetensors           VQ-VAE only, after `vaekit train-prior`: the PixelCNN prior over codes; its
                                 metadata holds the sha256 of the model.safetensors whose codes it was fitted to
     prior_metrics.jsonl         VQ-VAE only: one JSON object per epoch of the prior
+    prior_training_state.safetensors  VQ-VAE only: the prior's optimizer state and counters (train-prior --resume)
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from safetensors import SafetensorError, safe_open
 
 from vaekit.config import Config, config_from_dict
 from vaekit.errors import ConfigError, DataError, RunError
-from vaekit.models import build_code_prior, build_model
+from vaekit.models import build_code_prior, build_model, capabilities, require
 from vaekit.train.checkpoint import load_weights
 from vaekit.train.distributed import resolve_device
+from vaekit.train.loop import batches
 
 CONFIG = "config.yaml"
 WEIGHTS = "model.safetensors"
@@ -36,6 +38,7 @@ METRICS = "metrics.jsonl"
 SAMPLES = "samples.png"
 PRIOR = "prior.safetensors"
 PRIOR_METRICS = "prior_metrics.jsonl"
+PRIOR_STATE = "prior_training_state.safetensors"
 
 
 def read_config(path: Path) -> Config:
@@ -81,7 +84,12 @@ def load_prior(path: Path, config: Config, num_codes: int) -> torch.nn.Module:
 
 @dataclass
 class Run:
-    """A trained model with its config; the uses of a VAE, each driven by an explicit generator."""
+    """A trained model with its config; the uses of a VAE, each driven by an explicit generator.
+
+    What a use needs beyond the model contract is a capability of the model (vaekit.models.CAPABILITIES),
+    checked with a clear error: `encode` needs `latent_vector`, `encode_codes` needs `codes`; a model with
+    `labels` takes labels y (N,) in sample, encode and reconstruct.
+    """
 
     path: Path
     config: Config
@@ -92,6 +100,13 @@ class Run:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return capabilities(self.config.model)
+
+    def require(self, name: str, what: str) -> None:
+        require(self.capabilities, name, what, self.config.model.type)
+
     def check_data(self, x: torch.Tensor, source: str = "the data") -> torch.Tensor:
         """x moved to the model's device, after checking it has the shape the model was trained on."""
         if tuple(x.shape[1:]) != self.data_shape:
@@ -101,26 +116,60 @@ class Run:
             )
         return x.to(self.device)
 
-    def sample(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Means of p(x|z), z ~ p(z): (num, C, H, W)."""
-        return self.model.sample(num, generator)
+    def cond(self, y: torch.Tensor | None, num: int) -> dict[str, torch.Tensor]:
+        """The model's conditioning for `num` examples: {"y": labels} for a model with `labels`, else {}.
+
+        A conditional model given no labels for sampling gets 0, 1, ..., K-1, 0, 1, ... (one class per column
+        of a K-wide grid); other models refuse labels.
+        """
+        if "labels" not in self.capabilities:
+            if y is not None:
+                raise DataError(f"run '{self.path}' is a model.type={self.config.model.type}: it takes no labels.")
+            return {}
+        if y is None:
+            y = torch.arange(num) % self.config.model.num_classes
+        y = torch.as_tensor(y, dtype=torch.int64).to(self.device)
+        if tuple(y.shape) != (num,):
+            raise DataError(f"give one label per example: {num} examples, labels of shape {tuple(y.shape)}.")
+        return {"y": y}
+
+    def labels_of(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """The conditioning of images x: their labels y, which a conditional model requires (no default)."""
+        if "labels" in self.capabilities and y is None:
+            raise DataError(f"run '{self.path}' is conditioned on labels: give the labels of the images (y=...).")
+        return self.cond(y, x.shape[0])
+
+    def sample(self, num: int, generator: torch.Generator | None = None, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Means of p(x|z), z ~ p(z): (num, C, H, W); a conditional model draws class y[i] for sample i."""
+        return self.model.sample(num, generator, **self.cond(y, num))
 
     def prior_note(self) -> str | None:
         """What a user should know about the prior samples come from: set for a VQ-VAE before train-prior."""
-        if getattr(self.model, "prior_name", None) != "uniform":
+        if "codes" not in self.capabilities or self.model.prior_name != "uniform":
             return None
         return (
             f"the run has no trained prior ({PRIOR}): codes are drawn uniformly, the prior the VQ-VAE trained "
             f"under, so samples will not look like the data. Fit one with: vaekit train-prior {self.path}"
         )
 
-    def encode(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-        """Latent means E_q[z|x] (N, latent_dim) of a VAE; code maps (N, h, w) int64 of a VQ-VAE."""
+    def encode(self, x: torch.Tensor, batch_size: int = 1000, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Latent means (N, D) float: E_q[z|x] of a VAE, the top layer's of a hierarchical VAE (`latent_vector`)."""
+        self.require("latent_vector", "encoding to latent means")
         x = self.check_data(x)
-        return torch.cat([self.model.encode(b) for b in x.split(batch_size)])
+        cond = self.labels_of(x, y)
+        return torch.cat([self.model.encode(xb, **cb) for xb, cb in batches(x, cond, batch_size)])
 
-    def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self.model.reconstruct(self.check_data(x), generator)
+    def encode_codes(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+        """Code maps (N, h, w) int64 of a model with a discrete latent grid (`codes`: the VQ-VAE)."""
+        self.require("codes", "encoding to code maps")
+        x = self.check_data(x)
+        return torch.cat([self.model.encode_codes(b) for b in x.split(batch_size)])
+
+    def reconstruct(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, y: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        x = self.check_data(x)
+        return self.model.reconstruct(x, generator, **self.labels_of(x, y))
 
     def metrics(self) -> list[dict]:
         file = self.path / METRICS
@@ -139,7 +188,7 @@ def load_run(path: str | Path, device: str = "cpu", *, prior: bool = True) -> Ru
     shape = read_data_shape(path / WEIGHTS)
     model = build_model(config.model, shape, seed=config.train.seed)
     load_weights(path / WEIGHTS, model)
-    if prior and (path / PRIOR).is_file():
+    if prior and "codes" in capabilities(config.model) and (path / PRIOR).is_file():
         model.attach_prior(load_prior(path, config, model.num_codes))
     model.to(resolve_device(device)).eval()
     return Run(path, config, model, shape)

@@ -6,39 +6,51 @@ from collections.abc import Sequence
 
 import torch
 
-from vaekit.errors import VaekitError
+
+def _repeat(cond: dict[str, torch.Tensor] | None, index: int, num: int) -> dict[str, torch.Tensor]:
+    """cond's entry `index` repeated `num` times along the batch dimension."""
+    return {k: v[index : index + 1].expand(num, *v.shape[1:]) for k, v in (cond or {}).items()}
 
 
 @torch.no_grad()
-def interpolate(model, x_a: torch.Tensor, x_b: torch.Tensor, steps: int) -> torch.Tensor:
+def interpolate(
+    model, x_a: torch.Tensor, x_b: torch.Tensor, steps: int, cond: dict[str, torch.Tensor] | None = None
+) -> torch.Tensor:
     """Decoded means along the straight line between the posterior means of x_a and x_b (each (C, H, W)).
 
-    Returns (steps, C, H, W), the first and last decoded from the two endpoints' latent means.
+    For a model with the `latent_vector` capability. `cond`: the two images' conditioning, each (2, ...) (a
+    conditional model's labels); the path is decoded with the first image's. Returns (steps, C, H, W), the
+    first and last decoded from the two endpoints' latent means.
     """
-    z = model.encode(torch.stack([x_a, x_b]))  # (2, D)
-    if not z.is_floating_point():
-        raise VaekitError("interpolation needs a continuous latent space; this model encodes to discrete codes.")
+    z = model.encode(torch.stack([x_a, x_b]), **(cond or {}))  # (2, D)
     t = torch.linspace(0, 1, steps, device=z.device, dtype=z.dtype).unsqueeze(1)  # (K, 1)
     path = (1 - t) * z[0] + t * z[1]  # (K, D)
-    return model.decode(path)
+    return model.decode(path, **_repeat(cond, 0, steps))
 
 
 @torch.no_grad()
-def traverse(model, x: torch.Tensor, dims: Sequence[int], steps: int, radius: float) -> torch.Tensor:
+def traverse(
+    model,
+    x: torch.Tensor,
+    dims: Sequence[int],
+    steps: int,
+    radius: float,
+    cond: dict[str, torch.Tensor] | None = None,
+) -> torch.Tensor:
     """Latent traversals of one image x (C, H, W): decoded means as one latent dimension sweeps [-radius, radius].
 
     Row r starts from the posterior mean of x and sets dimension dims[r] to each of `steps` evenly spaced
     values from -radius to radius (the prior's range, as in Higgins et al. 2017), the other dimensions held.
-    Returns (R, K, C, H, W) for R = len(dims), K = steps.
+    `cond`: the image's conditioning, each (1, ...). Returns (R, K, C, H, W) for R = len(dims), K = steps.
     """
-    mu = model.encode(x.unsqueeze(0))[0]  # (D,)
+    mu = model.encode(x.unsqueeze(0), **(cond or {}))[0]  # (D,)
     values = torch.linspace(-radius, radius, steps, device=mu.device, dtype=mu.dtype)  # (K,)
     rows = torch.arange(len(dims), device=mu.device)[:, None]  # (R, 1)
     cols = torch.arange(steps, device=mu.device)[None, :]  # (1, K)
     dim = torch.as_tensor(list(dims), device=mu.device, dtype=torch.long)[:, None]  # (R, 1)
     z = mu.expand(len(dims), steps, -1).clone()  # (R, K, D)
     z[rows, cols, dim] = values  # z[r, k, dims[r]] = values[k]
-    images = model.decode(z.flatten(0, 1))  # (R K, C, H, W)
+    images = model.decode(z.flatten(0, 1), **_repeat(cond, 0, len(dims) * steps))  # (R K, C, H, W)
     return images.view(len(dims), steps, *images.shape[1:])
 
 

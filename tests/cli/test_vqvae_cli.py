@@ -51,7 +51,7 @@ def test_train_train_prior_sample_encode_reconstruct_evaluate(tmp_path, tiny_ima
     assert np.loadtxt(tmp_path / "c.csv", delimiter=",", skiprows=1).shape == (12, 4)
     assert main(["reconstruct", str(run), *data, "-n", "4", "--out", str(tmp_path / "r.png")]) == 0
     assert main(["interpolate", str(run), *data, "--pair", "0", "1", "--out", str(tmp_path / "i.png")]) == 2
-    assert "discrete codes" in capsys.readouterr().err
+    assert "latent_vector" in capsys.readouterr().err
 
     assert main(["evaluate", str(run), "--out", str(tmp_path / "e.json")]) == 0
     printed = capsys.readouterr().out

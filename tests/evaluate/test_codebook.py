@@ -39,7 +39,7 @@ def test_report_is_consistent(with_prior):
     assert report["prior"] == ("pixelcnn" if with_prior else "uniform")
     assert report["elbo"] == pytest.approx(report["reconstruction"] - report["prior_nll"])
     assert report["bits_per_dim"] == pytest.approx(-report["elbo"] / (64 * math.log(2)))
-    codes = model.encode(x)
+    codes = model.encode_codes(x)
     assert report["prior_nll"] == pytest.approx(-model.code_log_prob(codes).mean().item(), rel=1e-5)
     if not with_prior:
         assert report["prior_nll"] == pytest.approx(4 * math.log(6))  # 2x2 positions, 1/6 each

@@ -26,11 +26,11 @@ def test_vqvae_is_registered_and_its_uses_have_the_documented_shapes():
     model = tiny_vqvae()
     assert isinstance(model, VQVAE) and model.code_shape == (2, 2)
     x = images(5)
-    codes = model.encode(x)
+    codes = model.encode_codes(x)
     assert codes.shape == (5, 2, 2) and codes.dtype == torch.int64
     assert codes.min() >= 0 and codes.max() < 6
-    assert model.decode(codes).shape == (5, 1, 8, 8)
-    torch.testing.assert_close(model.reconstruct(x), model.decode(codes))
+    assert model.decode_codes(codes).shape == (5, 1, 8, 8)
+    torch.testing.assert_close(model.reconstruct(x), model.decode_codes(codes))
     q = model.quantize(x)
     assert torch.equal(q.codes, codes)
     assert model.likelihood(q.z_q).log_prob(x).shape == (5,)
@@ -61,7 +61,7 @@ def test_without_a_prior_samples_decode_uniform_codes_and_code_nll_is_hw_log_k()
     b = model.sample(4, torch.Generator().manual_seed(0))
     assert a.shape == (4, 1, 8, 8) and torch.equal(a, b) and 0 <= a.min() and a.max() <= 1
     codes = torch.randint(0, 6, (4, 2, 2), generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(model.sample(4, torch.Generator().manual_seed(0)), model.decode(codes))
+    torch.testing.assert_close(model.sample(4, torch.Generator().manual_seed(0)), model.decode_codes(codes))
     torch.testing.assert_close(model.code_log_prob(codes), torch.full((4,), -4 * math.log(6)))
 
 
@@ -71,7 +71,7 @@ def test_with_a_prior_samples_decode_the_prior_s_codes_and_code_nll_is_its_log_p
     model.attach_prior(prior)
     assert model.prior_name == "pixelcnn"
     codes = prior.sample(3, (2, 2), generator=torch.Generator().manual_seed(2))
-    torch.testing.assert_close(model.sample(3, torch.Generator().manual_seed(2)), model.decode(codes))
+    torch.testing.assert_close(model.sample(3, torch.Generator().manual_seed(2)), model.decode_codes(codes))
     torch.testing.assert_close(model.code_log_prob(codes), prior.log_prob(codes))
     with pytest.raises(ValueError, match="codes"):
         model.attach_prior(build_code_prior(load_config(overrides=TINY).prior, num_codes=7))

@@ -8,9 +8,10 @@ import torch
 
 import vaekit
 from linear_gaussian import data, linear_gaussian_vae
-from vaekit.config import load_config
+from vaekit.config import ModelConfig, load_config
 from vaekit.distributions import DiagonalGaussian
 from vaekit.errors import ConfigError
+from vaekit.models import capabilities
 from vaekit.objectives import BetaTcvae, CapacityElbo, Elbo, build_objective, elbo_terms, total_correlation
 
 
@@ -61,7 +62,7 @@ def test_capacity_config_keys_and_epoch_schedule():
             "objective.capacity_epochs=2",
         ]
     )
-    objective = build_objective(cfg.objective, steps_per_epoch=30)
+    objective = build_objective(cfg.objective, steps_per_epoch=30, capabilities=capabilities(cfg.model))
     assert (objective.gamma, objective.capacity_max, objective.capacity_steps) == (100.0, 10.0, 65)
 
 
@@ -75,7 +76,7 @@ def test_capacity_config_keys_and_epoch_schedule():
 )
 def test_objectives_refuse_keys_that_do_not_apply(overrides):
     with pytest.raises(ConfigError, match="objective"):
-        build_objective(load_config(overrides=overrides).objective)
+        build_objective(load_config(overrides=overrides).objective, capabilities=capabilities(ModelConfig()))
 
 
 def gaussian_batch(cov: torch.Tensor, n: int, sigma: float, seed: int = 0):

@@ -8,7 +8,7 @@ import torch
 from tiny_configs import TINY_VQ
 from vaekit.config import load_config
 from vaekit.errors import ConfigError
-from vaekit.models import build_code_prior, build_model
+from vaekit.models import build_code_prior, build_model, capabilities
 from vaekit.objectives import PriorNll, build_objective, vq_terms
 
 TINY = TINY_VQ
@@ -17,7 +17,7 @@ TINY = TINY_VQ
 def setup(*extra: str):
     cfg = load_config(overrides=[*TINY, *extra])
     model = build_model(cfg.model, (1, 8, 8), seed=0)
-    return model, build_objective(cfg.objective)
+    return model, build_objective(cfg.objective, capabilities=capabilities(cfg.model))
 
 
 def images(n: int = 4) -> torch.Tensor:

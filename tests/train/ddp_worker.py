@@ -13,7 +13,7 @@ from safetensors.torch import save_file
 import vaekit
 from vaekit.train.distributed import seeded_generator
 from vaekit.train.loop import train_epoch
-from vaekit.train.runner import prepare
+from vaekit.workflow.training import prepare
 
 data, out, extra = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
 config = vaekit.load_config(
@@ -23,10 +23,10 @@ p = prepare(config)
 rank = p.ctx.rank
 before = {k: v.clone() for k, v in p.model.state_dict().items()}
 result = train_epoch(
-    p.loss_module,
-    p.optimizer,
-    p.train_x[:32],  # one global batch: one step on each of the two processes
-    batch_size=p.batch_size,
+    p.stage.loss_module,
+    p.stage.optimizer,
+    p.data.train_x[:32],  # one global batch: one step on each of the two processes
+    batch_size=p.stage.batch_size,
     step=0,
     shuffle_generator=seeded_generator(p.device, 0, 1, 0),
     generator=seeded_generator(p.device, rank, 1, 1),  # different noise on each process

@@ -9,9 +9,9 @@ from safetensors import safe_open
 from tiny_configs import TINY_VQ_RUN
 from vaekit import load_run, resume, train
 from vaekit.config import load_config
-from vaekit.errors import RunError
+from vaekit.errors import RunError, VaekitError
 from vaekit.run import PRIOR, PRIOR_METRICS, WEIGHTS
-from vaekit.train.prior import train_prior
+from vaekit.workflow.prior import train_prior
 
 VQ = [*TINY_VQ_RUN, "prior.epochs=1"]
 
@@ -69,7 +69,7 @@ def test_prior_round_trips_and_drives_sampling(tmp_path, vq_config):
     g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
     assert torch.equal(run.sample(4, g()), again.sample(4, g()))
     codes = again.model.code_prior.sample(4, (2, 2), generator=g())
-    assert torch.equal(again.sample(4, g()), again.model.decode(codes))
+    assert torch.equal(again.sample(4, g()), again.model.decode_codes(codes))
     with safe_open(str(out / PRIOR), "pt") as f:
         assert json.loads(f.metadata()["code_shape"]) == [2, 2]
 
@@ -96,5 +96,5 @@ def test_prior_is_not_overwritten_without_force_and_not_left_stale(tmp_path, vq_
 
 def test_train_prior_refuses_a_vae_run(tmp_path, tiny_config):
     train(tiny_config, tmp_path / "vae")
-    with pytest.raises(RunError, match="vqvae"):
+    with pytest.raises(VaekitError, match="codes"):
         train_prior(tmp_path / "vae")

@@ -33,8 +33,9 @@ def add_data_args(parser: argparse.ArgumentParser, split_default: str = "test") 
     parser.add_argument("--split", choices=("train", "test"), default=split_default)
 
 
-def load_split(run: Run, args: argparse.Namespace) -> torch.Tensor:
-    """The chosen split of --data, split as the run's config splits it, checked against the run's shape."""
+def load_split(run: Run, args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The chosen split of --data, split as the run's config splits it, checked against the run's shape, and
+    its labels (None where the data have none, or the model takes none)."""
     cfg = run.config.data
     data = load_data(
         args.data,
@@ -44,7 +45,15 @@ def load_split(run: Run, args: argparse.Namespace) -> torch.Tensor:
         download=cfg.download,
     )
     x = data.train if args.split == "train" else data.test
-    return run.check_data(x, source=f"--data '{args.data}'")
+    y = data.train_labels if args.split == "train" else data.test_labels
+    if "labels" not in run.capabilities:
+        y = None
+    elif y is None:
+        raise VaekitError(
+            f"run '{run.path}' is conditioned on class labels, but --data '{args.data}' has none. Give labelled "
+            "data (the run's own source has them)."
+        )
+    return run.check_data(x, source=f"--data '{args.data}'"), y
 
 
 def generator(run: Run, seed: int) -> torch.Generator:

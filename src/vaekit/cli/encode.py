@@ -24,7 +24,9 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     out = output_path(args.out, (".npy", ".csv"))
     r = load_run(args.run_dir)
-    z = r.encode(load_split(r, args)).cpu().numpy()  # (N, D), or code maps (N, h, w)
+    x, y = load_split(r, args)
+    codes = "codes" in r.capabilities  # a discrete latent grid: its code maps are the features
+    z = (r.encode_codes(x) if codes else r.encode(x, y=y)).cpu().numpy()  # code maps (N, h, w), or (N, D)
     if out.suffix.lower() == ".npy":
         atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), z))
     elif z.ndim == 3:  # one row per image, the code map in raster order

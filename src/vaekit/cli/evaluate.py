@@ -15,9 +15,9 @@ from vaekit.atomic import atomic_write_text
 from vaekit.cli.common import output_path
 from vaekit.evaluate.by_model import evaluation_for
 from vaekit.evaluate.disentanglement import DCI_MODELS
-from vaekit.evaluate.run_disentanglement import METRICS, disentanglement_report
-from vaekit.evaluate.run_report import evaluate_run
 from vaekit.run import load_run
+from vaekit.workflow.disentanglement import METRICS, disentanglement_report
+from vaekit.workflow.evaluation import evaluate_run
 
 
 def add_parser(sub) -> None:

@@ -25,10 +25,12 @@ def run(args: argparse.Namespace) -> int:
     if args.steps < 2:
         raise VaekitError(f"--steps must be at least 2, got {args.steps}.")
     r = load_run(args.run_dir)
-    x = load_split(r, args)
+    r.require("latent_vector", "interpolation")
+    x, y = load_split(r, args)
     i, j = args.pair
     for k in (i, j):
         if not 0 <= k < x.shape[0]:
             raise VaekitError(f"--pair index {k} is out of range: the {args.split} split has {x.shape[0]} images.")
-    save_images(interpolate(r.model, x[i], x[j], args.steps), out, nrow=args.steps)
+    cond = r.cond(y[[i, j]], 2) if y is not None else {}
+    save_images(interpolate(r.model, x[i], x[j], args.steps, cond), out, nrow=args.steps)
     return 0

@@ -7,6 +7,7 @@ import argparse
 import torch
 
 from vaekit.cli.common import add_data_args, load_split, output_path, save_images
+from vaekit.errors import VaekitError
 from vaekit.run import load_run
 
 
@@ -22,8 +23,11 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     out = output_path(args.out, (".png",))
     r = load_run(args.run_dir)
-    x = load_split(r, args)[: args.n]
-    recon = r.reconstruct(x)
+    if args.n < 1:
+        raise VaekitError(f"-n must be at least 1, got {args.n}.")
+    x, y = load_split(r, args)
+    x, y = x[: args.n], None if y is None else y[: args.n]
+    recon = r.reconstruct(x, y=y)
     per_row = min(8, x.shape[0])
     rows = [t for i in range(0, x.shape[0], per_row) for t in (x[i : i + per_row], recon[i : i + per_row])]
     save_images(torch.cat(rows), out, nrow=per_row)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+import torch
+
 from vaekit.cli.common import generator, output_path, save_images
+from vaekit.errors import VaekitError
 from vaekit.run import load_run
 
 
@@ -14,14 +17,24 @@ def add_parser(sub) -> None:
     p.add_argument("run_dir")
     p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--label", type=int, help="a conditional model (cvae): draw this class (default: classes 0, 1, ... in turn)"
+    )
     p.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npy (N, C, H, W)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     out = output_path(args.out, (".png", ".npy"))
+    if args.n < 1:
+        raise VaekitError(f"-n must be at least 1, got {args.n}.")
     r = load_run(args.run_dir)
+    if args.label is not None:
+        r.require("labels", "--label")
+        if not 0 <= args.label < r.config.model.num_classes:
+            raise VaekitError(f"--label must be in 0..{r.config.model.num_classes - 1}, got {args.label}.")
     if r.prior_note():
         print(f"vaekit sample: note: {r.prior_note()}", file=sys.stderr)
-    save_images(r.sample(args.n, generator=generator(r, args.seed)), out)
+    y = None if args.label is None else torch.full((args.n,), args.label, dtype=torch.int64)
+    save_images(r.sample(args.n, generator=generator(r, args.seed), y=y), out)
     return 0

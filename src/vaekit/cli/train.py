@@ -8,7 +8,7 @@ import sys
 from vaekit.config import load_config
 from vaekit.errors import ConfigError
 from vaekit.train.distributed import teardown
-from vaekit.train.runner import resume, train
+from vaekit.workflow.training import resume, train
 
 
 def add_parser(sub) -> None:

@@ -1,4 +1,4 @@
-"""vaekit train-prior RUN_DIR [--epochs N] [--device cpu|cuda|auto] [--force]"""
+"""vaekit train-prior RUN_DIR [--epochs N] [--device cpu|cuda|auto] [--force | --resume]"""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from vaekit.errors import VaekitError
-from vaekit.train.prior import train_prior
+from vaekit.workflow.prior import train_prior
 
 
 def add_parser(sub) -> None:
@@ -17,6 +17,7 @@ def add_parser(sub) -> None:
     p.add_argument("--epochs", type=int, help="number of epochs (sets prior.epochs in the run's config)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="default: the run's train.device")
     p.add_argument("--force", action="store_true", help="replace an existing prior.safetensors")
+    p.add_argument("--resume", action="store_true", help="continue the prior's training from its last epoch")
     p.set_defaults(func=run)
 
 
@@ -24,6 +25,11 @@ def run(args: argparse.Namespace) -> int:
     if args.epochs is not None and args.epochs < 0:
         raise VaekitError(f"--epochs must be >= 0, got {args.epochs}.")
     train_prior(
-        args.run_dir, args.epochs, device=args.device, force=args.force, log=lambda m: print(m, file=sys.stderr)
+        args.run_dir,
+        args.epochs,
+        device=args.device,
+        force=args.force,
+        resume=args.resume,
+        log=lambda m: print(m, file=sys.stderr),
     )
     return 0

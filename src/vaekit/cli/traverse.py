@@ -42,9 +42,9 @@ def run(args: argparse.Namespace) -> int:
     if args.kl_examples < 1:
         raise VaekitError(f"--kl-examples must be at least 1, got {args.kl_examples}.")
     r = load_run(args.run_dir)
-    latent_dim = getattr(r.model, "latent_dim", None)
-    if not hasattr(r.model, "kl_per_dim") or latent_dim is None:
-        raise VaekitError(f"run '{r.path}' is a {r.config.model.type}: traversals need a VAE's Gaussian latents.")
+    r.require("latent_vector", "traversals")
+    r.require("kl_per_dim", "traversals (rows ordered by their KL)")
+    latent_dim = r.model.latent_dim
     dims = args.dims if args.dims is not None else list(range(latent_dim))
     bad = [d for d in dims if not 0 <= d < latent_dim]
     if bad or len(set(dims)) != len(dims):
@@ -52,12 +52,15 @@ def run(args: argparse.Namespace) -> int:
             f"--dims must be distinct latent dimensions in 0..{latent_dim - 1}, got {' '.join(map(str, dims))}."
         )
     args.data = args.data or r.config.data.source
-    x = load_split(r, args)
+    x, y = load_split(r, args)
     if not 0 <= args.index < x.shape[0]:
         raise VaekitError(f"--index {args.index} is out of range: the {args.split} split has {x.shape[0]} images.")
-    kl = mean_kl_per_dim(r.model, x[: args.kl_examples], r.config.eval.batch_size)  # (D,)
+    cond = r.labels_of(x, y)
+    head = {k: v[: args.kl_examples] for k, v in cond.items()}
+    kl = mean_kl_per_dim(r.model, x[: args.kl_examples], r.config.eval.batch_size, head)  # (D,)
     rows = dims_by_kl(kl, dims)
-    images = traverse(r.model, x[args.index], rows, args.steps, args.radius)  # (R, K, C, H, W)
+    one = {k: v[args.index : args.index + 1] for k, v in cond.items()}
+    images = traverse(r.model, x[args.index], rows, args.steps, args.radius, one)  # (R, K, C, H, W)
     save_images(images.flatten(0, 1), out, nrow=args.steps)
     save_figure(kl_bar_chart(kl.tolist()), kl_out)
     print(f"rows (dimension: KL in nats): {', '.join(f'z{d}: {kl[d]:.2f}' for d in rows)}")

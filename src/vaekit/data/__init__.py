@@ -9,11 +9,13 @@ the official download locations; see `vaekit.data.download`).
 """
 
 from vaekit.data.arrays import binarize
+from vaekit.data.binarization import Binarization
 from vaekit.data.sources import SOURCES, BuiltinSource, default_data_dir, list_sources, load_data, load_factor_grid
 from vaekit.data.types import ImageData, SourceInfo
 
 __all__ = [
     "SOURCES",
+    "Binarization",
     "BuiltinSource",
     "ImageData",
     "SourceInfo",

@@ -1,7 +1,8 @@
-"""What is measured for each model type, looked up by model.type (no if/elif over model names elsewhere).
+"""What is measured for each family of models, found from model.type through its registry entry's `evaluation`.
 
-The training loop logs `test_metrics` each epoch and `epoch_line` in its log; `vaekit evaluate` writes `report`
-and prints its `summary` keys.
+`likelihood`: every model on the latent-variable contract (ELBO, importance-weighted log p(x)); `codebook`: the
+VQ-VAE. The training loop logs `test_metrics` each epoch and `epoch_line` in its log; `vaekit evaluate` writes
+`report` and prints its `summary` keys.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from dataclasses import dataclass
 from vaekit.evaluate.codebook import vq_per_example, vq_report
 from vaekit.evaluate.likelihood import elbo_per_example
 from vaekit.evaluate.report import likelihood_report
+from vaekit.models import model_entry
 from vaekit.registry import EVALUATIONS
 
 
 @dataclass(frozen=True)
 class ModelEvaluation:
-    test_metrics: Callable  # (model, x, generator) -> {name: (B,) tensor}, logged each epoch as test_<name>
-    report: Callable  # (model, x, *, iw_samples, batch_size, generator, transform, progress) -> dict
+    test_metrics: Callable  # (model, x, generator, **cond) -> {name: (B,) tensor}, logged each epoch as test_<name>
+    # (model, x, *, iw_samples, batch_size, generator, transform, progress, cond, capabilities) -> dict
+    report: Callable
     summary: tuple[str, ...]  # the report's headline keys
     epoch_line: Callable[[dict[str, float], dict[str, float]], str]  # (train, test metrics) -> words for the log
 
@@ -35,7 +38,7 @@ def _vq_line(train: dict[str, float], test: dict[str, float]) -> str:
     )
 
 
-EVALUATIONS.register("vae")(
+EVALUATIONS.register("likelihood")(
     ModelEvaluation(
         test_metrics=elbo_per_example,
         report=likelihood_report,
@@ -43,7 +46,7 @@ EVALUATIONS.register("vae")(
         epoch_line=_vae_line,
     )
 )
-EVALUATIONS.register("vqvae")(
+EVALUATIONS.register("codebook")(
     ModelEvaluation(
         test_metrics=vq_per_example,
         report=vq_report,
@@ -64,4 +67,4 @@ EVALUATIONS.register("vqvae")(
 
 def evaluation_for(model_type: str) -> ModelEvaluation:
     """The measurements of model.type `model_type` (a ConfigError naming the choices if there are none)."""
-    return EVALUATIONS.get(model_type)
+    return EVALUATIONS.get(model_entry(model_type).evaluation)

@@ -52,6 +52,8 @@ def vq_report(
     generator: torch.Generator | None = None,
     transform: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     progress: Callable[[int], None] | None = None,
+    cond: dict[str, torch.Tensor] | None = None,
+    capabilities: frozenset[str] = frozenset(),
 ) -> dict:
     """The report of a VQ-VAE on x (N, C, H, W), in nats per example unless named otherwise.
 
@@ -59,7 +61,8 @@ def vq_report(
     prior_nll: -log p(c) under the model's code prior (`prior` says which: pixelcnn, or uniform before
     `vaekit train-prior`); elbo = reconstruction - prior_nll; bits_per_dim = -elbo / (D ln 2); and the codebook
     usage of the split's codes (codebook_usage). `iw_samples` is accepted for a common signature and unused:
-    q(c|x) is a point mass. `transform` (e.g. a fresh binarization) is applied to each batch with `generator`.
+    q(c|x) is a point mass; so are `cond` and `capabilities` (a VQ-VAE is unconditional). `transform` (e.g. a
+    fresh binarization) is applied to each batch with `generator`.
     """
     model.eval()
     start = time.perf_counter()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from vaekit.train.loop import batches
+
 
 def active_units(posterior_means: torch.Tensor, threshold: float = 0.01) -> tuple[int, torch.Tensor]:
     """Burda et al. 2016: dimension d is active when Cov_x(E_q[z_d|x]) > threshold.
@@ -15,13 +17,14 @@ def active_units(posterior_means: torch.Tensor, threshold: float = 0.01) -> tupl
 
 
 @torch.no_grad()
-def mean_kl_per_dim(model, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+def mean_kl_per_dim(model, x: torch.Tensor, batch_size: int = 1000, cond: dict | None = None) -> torch.Tensor:
     """KL(q(z|x) || p(z)) of each latent dimension, averaged over the examples of x (N, C, H, W): (D,), float64.
 
-    Dimensions with a KL near 0 carry no information about x (collapsed to the prior).
+    Dimensions with a KL near 0 carry no information about x (collapsed to the prior). Needs a model with the
+    `kl_per_dim` capability; `cond` holds a conditional model's labels for x.
     """
     total = None
-    for xb in x.split(batch_size):
-        kl = model.kl_per_dim(model.posterior(xb)).double().sum(0)  # (B, D) -> (D,)
+    for xb, cb in batches(x, cond, batch_size):
+        kl = model.kl_per_dim(model.posterior(xb, **cb)).double().sum(0)  # (B, D) -> (D,)
         total = kl if total is None else total + kl
     return total / x.shape[0]

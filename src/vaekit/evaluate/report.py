@@ -1,4 +1,4 @@
-"""The evaluation report of a VAE on a data split: `vaekit evaluate` writes it as JSON."""
+"""The evaluation report of a model on the latent-variable contract on a data split: `vaekit evaluate` writes it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import torch
 from vaekit.evaluate.diagnostics import active_units
 from vaekit.evaluate.likelihood import bits_per_dim, iw_log_likelihood
 from vaekit.objectives.elbo import elbo_terms
+from vaekit.train.loop import batches
 
 
 @torch.no_grad()
@@ -23,41 +24,51 @@ def likelihood_report(
     generator: torch.Generator | None = None,
     transform: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     progress: Callable[[int], None] | None = None,
+    cond: dict[str, torch.Tensor] | None = None,
+    capabilities: frozenset[str] = frozenset(),
 ) -> dict:
-    """ELBO, importance-weighted log p(x), their gap, KL per dimension and active units, nats per example.
+    """ELBO, importance-weighted log p(x) and their gap, in nats per example, with what the model's capabilities add.
 
-    x: (N, C, H, W). `transform` (e.g. a fresh binarization) is applied to each batch with `generator`.
+    x: (N, C, H, W); cond: a conditional model's labels {"y": (N,)} (then the estimates are of log p(x|y)).
+    With `kl_per_dim`: the KL of each latent dimension; with `latent_vector`: active units of the posterior
+    means (Burda et al. 2016); with `layers`: the KL of each stochastic layer, bottom first.
+    `transform` (e.g. a fresh binarization) is applied to each batch with `generator`.
     `progress(n)` is called with the number of examples done after each batch.
     """
     model.eval()
     start = time.perf_counter()
-    sums = {"elbo": 0.0, "reconstruction": 0.0, "kl": 0.0, "log_likelihood": 0.0}
-    kl_per_dim = None
+    sums: dict[str, torch.Tensor | float] = {"elbo": 0.0, "reconstruction": 0.0, "kl": 0.0, "log_likelihood": 0.0}
     means = []
-    for xb in x.split(batch_size):
+    for xb, cb in batches(x, cond, batch_size):
         if transform is not None:
             xb = transform(xb, generator)
-        terms = elbo_terms(model, xb, 1, generator)
-        sums["elbo"] += terms.elbo.sum().item()
-        sums["reconstruction"] += terms.log_px_z.sum().item()
-        sums["kl"] += terms.kl.sum().item()
-        dim_sum = terms.kl_per_dim.double().sum(0)  # (D,)
-        kl_per_dim = dim_sum if kl_per_dim is None else kl_per_dim + dim_sum
-        means.append(model.posterior(xb).mean)
-        sums["log_likelihood"] += iw_log_likelihood(model, xb, iw_samples, generator).sum().item()
+        terms = elbo_terms(model, xb, 1, generator, **cb)
+        parts = {"elbo": terms.elbo, "reconstruction": terms.log_px_z, "kl": terms.kl}
+        if "kl_per_dim" in capabilities:
+            parts["kl_per_dim"] = model.kl_per_dim(terms.qz_x)  # (B, D)
+        if "layers" in capabilities:
+            parts["kl_per_layer"] = model.kl_per_layer(terms.qz_x, terms.z)  # (B, L)
+        parts["log_likelihood"] = iw_log_likelihood(model, xb, iw_samples, generator, **cb)
+        for name, values in parts.items():
+            sums[name] = sums.get(name, 0.0) + values.double().sum(0)
+        if "latent_vector" in capabilities:
+            means.append(model.encode(xb, **cb))
         if progress:
             progress(xb.shape[0])
     n = x.shape[0]
-    report = {k: v / n for k, v in sums.items()}
-    count, variance = active_units(torch.cat(means))
+    report: dict = {k: (v / n).tolist() if isinstance(v, torch.Tensor) else v / n for k, v in sums.items()}
     report.update(
         elbo_gap=report["log_likelihood"] - report["elbo"],
         bits_per_dim=bits_per_dim(report["log_likelihood"], math.prod(x.shape[1:])),
-        kl_per_dim=(kl_per_dim / n).tolist(),
-        active_units=count,
-        posterior_mean_variance=variance.tolist(),
         num_examples=n,
         iw_samples=iw_samples,
-        seconds=time.perf_counter() - start,
     )
+    if means:
+        count, variance = active_units(torch.cat(means))
+        report.update(active_units=count, posterior_mean_variance=variance.tolist())
+    if "layers" in capabilities:
+        report["layer_dims"] = model.layer_dims
+    if cond:
+        report["conditioned_on"] = sorted(cond)  # the likelihood is p(x | these)
+    report["seconds"] = time.perf_counter() - start
     return report

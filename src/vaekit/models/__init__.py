@@ -1,7 +1,22 @@
-"""Generative models: structure only (posterior, prior, likelihood), no loss inside."""
+"""Generative models: structure only (posterior, prior, likelihood), no loss inside. See models/base.py."""
 
-from vaekit.models.build import build_code_prior, build_model
+from vaekit.models.base import CAPABILITIES, LatentModel, require
+from vaekit.models.build import build_code_prior, build_model, capabilities, model_entry
+from vaekit.models.conditional import ConditionalVAE
+from vaekit.models.hierarchical import HierarchicalVAE
 from vaekit.models.vae import VAE
 from vaekit.models.vqvae import VQVAE
 
-__all__ = ["VAE", "VQVAE", "build_code_prior", "build_model"]
+__all__ = [
+    "CAPABILITIES",
+    "VAE",
+    "VQVAE",
+    "ConditionalVAE",
+    "HierarchicalVAE",
+    "LatentModel",
+    "build_code_prior",
+    "build_model",
+    "capabilities",
+    "model_entry",
+    "require",
+]

@@ -1,4 +1,4 @@
-"""Build a model from its config and the data shape, with seeded initial weights."""
+"""The model registry's entries: how each model type is built from its config, and what it can do."""
 
 from __future__ import annotations
 
@@ -8,23 +8,59 @@ from torch import nn
 import vaekit.nn  # noqa: F401  (registers networks and likelihoods)
 from vaekit.config import ModelConfig, PriorConfig
 from vaekit.errors import ConfigError
+from vaekit.models.conditional import ConditionalVAE
+from vaekit.models.hierarchical import HierarchicalVAE
+from vaekit.models.priors import PRIORS, build_prior
 from vaekit.models.quantizer import VectorQuantizer
 from vaekit.models.vae import VAE
 from vaekit.models.vqvae import VQVAE
 from vaekit.nn.pixelcnn import GatedPixelCNN
 from vaekit.nn.residual import DOWNSAMPLING, ResidualDecoder, ResidualEncoder
-from vaekit.registry import LIKELIHOODS, MODELS, NETWORKS
+from vaekit.registry import LIKELIHOODS, MODELS, NETWORKS, ModelEntry
+
+Shape = tuple[int, int, int]
+_TINY_NET = ("model.latent_dim=3", "model.network.hidden=[16]")
 
 
-@MODELS.register("vae")
-def build_vae(cfg: ModelConfig, shape: tuple[int, int, int]) -> VAE:
+def _without_per_dim_kl(cfg: ModelConfig) -> frozenset[str]:
+    """A prior without a per-dimension closed-form KL (the VampPrior) takes `kl_per_dim` away."""
+    return frozenset() if PRIORS.get(cfg.prior.type).per_dim_kl else frozenset({"kl_per_dim"})
+
+
+def build_vae(cfg: ModelConfig, shape: Shape) -> VAE:
     encoder, decoder = NETWORKS.get(cfg.network.type)(cfg.network, shape, cfg.latent_dim)
     head = LIKELIHOODS.get(cfg.likelihood.type)(cfg.likelihood, shape)
-    return VAE(encoder, decoder, head, cfg.latent_dim, shape)
+    return VAE(encoder, decoder, head, cfg.latent_dim, shape, build_prior(cfg.prior, shape, cfg.latent_dim))
 
 
-@MODELS.register("vqvae")
-def build_vqvae(cfg: ModelConfig, shape: tuple[int, int, int]) -> VQVAE:
+def build_cvae(cfg: ModelConfig, shape: Shape) -> ConditionalVAE:
+    if cfg.num_classes < 1:
+        raise ConfigError(
+            "model.type=cvae needs model.num_classes (the number of label classes); `vaekit train` sets it from "
+            "the training labels."
+        )
+    if PRIORS.get(cfg.prior.type).needs_posterior:
+        raise ConfigError(
+            f"model.type=cvae takes model.prior.type=standard_normal; a {cfg.prior.type} prior would need labels "
+            "for its pseudo-inputs. Use model.type=vae or hvae for the VampPrior."
+        )
+    encoder, _ = NETWORKS.get(cfg.network.type)(cfg.network, shape, cfg.latent_dim)
+    _, decoder = NETWORKS.get(cfg.network.type)(cfg.network, shape, cfg.latent_dim + cfg.num_classes)
+    head = LIKELIHOODS.get(cfg.likelihood.type)(cfg.likelihood, shape)
+    return ConditionalVAE(encoder, decoder, head, cfg.latent_dim, shape, cfg.num_classes)
+
+
+def build_hvae(cfg: ModelConfig, shape: Shape) -> HierarchicalVAE:
+    if not cfg.hierarchy.upper_dims:
+        raise ConfigError("model.type=hvae needs at least one layer above the bottom one: model.hierarchy.upper_dims.")
+    dims = [cfg.latent_dim, *cfg.hierarchy.upper_dims]
+    encoder, decoder = NETWORKS.get(cfg.network.type)(cfg.network, shape, cfg.latent_dim)
+    head = LIKELIHOODS.get(cfg.likelihood.type)(cfg.likelihood, shape)
+    top_prior = build_prior(cfg.prior, shape, dims[-1])
+    return HierarchicalVAE(encoder, decoder, head, dims, cfg.hierarchy.hidden, cfg.network.activation, top_prior, shape)
+
+
+def build_vqvae(cfg: ModelConfig, shape: Shape) -> VQVAE:
     channels, height, width = shape
     if height % DOWNSAMPLING or width % DOWNSAMPLING:
         raise ConfigError(
@@ -38,12 +74,64 @@ def build_vqvae(cfg: ModelConfig, shape: tuple[int, int, int]) -> VQVAE:
     return VQVAE(ResidualEncoder(channels, *sizes), quantizer, ResidualDecoder(channels, *sizes), head, shape)
 
 
-def build_model(cfg: ModelConfig, shape: tuple[int, int, int], seed: int = 0) -> nn.Module:
+MODELS.register("vae")(
+    ModelEntry(
+        build_vae,
+        frozenset({"latent_vector", "kl_per_dim"}),
+        "likelihood",
+        _TINY_NET,
+        _without_per_dim_kl,
+    )
+)
+MODELS.register("cvae")(
+    ModelEntry(
+        build_cvae,
+        frozenset({"latent_vector", "kl_per_dim", "labels"}),
+        "likelihood",
+        ("model.type=cvae", "model.num_classes=3", *_TINY_NET),
+    )
+)
+MODELS.register("hvae")(
+    ModelEntry(
+        build_hvae,
+        frozenset({"latent_vector", "layers"}),
+        "likelihood",
+        ("model.type=hvae", *_TINY_NET, "model.hierarchy.upper_dims=[2]", "model.hierarchy.hidden=[8]"),
+    )
+)
+MODELS.register("vqvae")(
+    ModelEntry(
+        build_vqvae,
+        frozenset({"codes"}),
+        "codebook",
+        (
+            "model.type=vqvae",
+            "objective.name=vq",
+            "model.vq.num_codes=6",
+            "model.vq.embedding_dim=3",
+            "model.vq.hidden_channels=8",
+            "model.vq.num_residual_blocks=1",
+        ),
+    )
+)
+
+
+def model_entry(model_type: str) -> ModelEntry:
+    """The registry entry of model.type `model_type` (a ConfigError naming the choices if there is none)."""
+    return MODELS.get(model_type)
+
+
+def capabilities(cfg: ModelConfig) -> frozenset[str]:
+    """What a model of this config can do beyond the contract (vaekit.models.base.CAPABILITIES)."""
+    return MODELS.get(cfg.type).capabilities_for(cfg)
+
+
+def build_model(cfg: ModelConfig, shape: Shape, seed: int = 0) -> nn.Module:
     """The model named by cfg.type; its initial weights depend on `seed` only (the global RNG is untouched)."""
-    builder = MODELS.get(cfg.type)
+    entry = MODELS.get(cfg.type)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return builder(cfg, tuple(shape))
+        return entry.build(cfg, tuple(shape))
 
 
 def build_code_prior(cfg: PriorConfig, num_codes: int, seed: int = 0) -> GatedPixelCNN:

@@ -1,7 +1,7 @@
-"""The variational autoencoder: q(z|x) = N(mu(x), diag(sigma^2(x))), p(z) = N(0, I), p(x|z) from a head.
+"""The variational autoencoder: q(z|x) = N(mu(x), diag(sigma^2(x))), a prior p(z), p(x|z) from a likelihood head.
 
-Kingma & Welling 2014, "Auto-Encoding Variational Bayes". The model returns distributions; objectives in
-vaekit.objectives turn them into losses.
+Kingma & Welling 2014, "Auto-Encoding Variational Bayes". The prior is N(0, I) or a VampPrior
+(vaekit.models.priors). The model returns distributions; objectives in vaekit.objectives turn them into losses.
 """
 
 from __future__ import annotations
@@ -10,11 +10,26 @@ import torch
 from torch import nn
 from torch.distributions import Distribution
 
-from vaekit.distributions import DiagonalGaussian, standard_normal
+from vaekit.distributions import DiagonalGaussian
+from vaekit.errors import VaekitError
+from vaekit.models.base import LatentModel
+from vaekit.models.priors import StandardNormalPrior
 from vaekit.nn.heads import GaussianHead
 
 
-class VAE(nn.Module):
+class VAE(LatentModel):
+    """Encoder body, Gaussian posterior head, decoder body, likelihood head and a prior module.
+
+    Args:
+        encoder: x (B, C, H, W) -> features (B, F), with an `out_features` attribute.
+        decoder: z (..., D + extra_features) -> distribution parameters (..., C, H, W).
+        likelihood_head: parameters -> p(x|z) (vaekit.nn.likelihoods).
+        latent_dim: D.
+        data_shape: (C, H, W) of the training images.
+        latent_prior: a module returning p(z) (vaekit.models.priors); default N(0, I).
+        extra_features: features appended to the encoder's before the posterior head (the conditional VAE's labels).
+    """
+
     def __init__(
         self,
         encoder: nn.Module,
@@ -22,24 +37,30 @@ class VAE(nn.Module):
         likelihood_head: nn.Module,
         latent_dim: int,
         data_shape: tuple[int, int, int],
+        latent_prior: nn.Module | None = None,
+        extra_features: int = 0,
     ) -> None:
         super().__init__()
         self.encoder = encoder
-        self.posterior_head = GaussianHead(encoder.out_features, latent_dim)
+        self.posterior_head = GaussianHead(encoder.out_features + extra_features, latent_dim)
         self.decoder = decoder
         self.likelihood_head = likelihood_head
+        self.latent_prior = latent_prior if latent_prior is not None else StandardNormalPrior(latent_dim)
         self.latent_dim = latent_dim
         self.data_shape = tuple(data_shape)
+
+    @property
+    def standard_normal_prior(self) -> bool:
+        return isinstance(self.latent_prior, StandardNormalPrior)
 
     def posterior(self, x: torch.Tensor) -> DiagonalGaussian:
         """q(z|x) for x (B, C, H, W); event shape (D,)."""
         mu, logvar = self.posterior_head(self.encoder(x))  # 2 x (B, D)
         return DiagonalGaussian(mu, logvar)
 
-    def prior(self) -> DiagonalGaussian:
-        """p(z) = N(0, I)."""
-        ref = self.posterior_head.linear.weight
-        return standard_normal(self.latent_dim, device=ref.device, dtype=ref.dtype)
+    def prior(self) -> Distribution:
+        """p(z): N(0, I), or the VampPrior's mixture of this model's posteriors at its pseudo-inputs."""
+        return self.latent_prior(self.posterior)
 
     def likelihood(self, z: torch.Tensor) -> Distribution:
         """p(x|z) for z (..., D): batch shape (...), event shape (C, H, W).
@@ -48,31 +69,17 @@ class VAE(nn.Module):
         """
         return self.likelihood_head(self.decoder(z))
 
+    def kl(self, qz_x: DiagonalGaussian, z: torch.Tensor, **cond) -> torch.Tensor:
+        """KL(q(z|x) || p(z)), (B,): closed form under N(0, I); the VampPrior's by Monte Carlo at the draws z."""
+        if self.standard_normal_prior:
+            return self.kl_per_dim(qz_x).sum(-1)
+        return super().kl(qz_x, z)
+
     def kl_per_dim(self, qz_x: DiagonalGaussian) -> torch.Tensor:
-        """KL(q(z|x) || p(z)) per latent dimension, closed form; shape (B, D)."""
+        """KL(q(z|x) || N(0, I)) per latent dimension, closed form; shape (B, D)."""
+        if not self.standard_normal_prior:
+            raise VaekitError(
+                "the KL per latent dimension has a closed form under the N(0, I) prior only; this model's "
+                f"{type(self.latent_prior).__name__} does not split over dimensions."
+            )
         return qz_x.kl_to_standard_normal()
-
-    # Uses: generation, features, reconstruction. Each random draw comes from the given generator.
-
-    @torch.no_grad()
-    def sample(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Means of p(x|z) for z ~ p(z): (num, C, H, W)."""
-        z = self.prior().sample((num,), generator=generator)  # (num, D)
-        return self.decode(z)
-
-    @torch.no_grad()
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Mean of p(x|z): (N, C, H, W)."""
-        return self.likelihood(z).mean
-
-    @torch.no_grad()
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Posterior means E_q[z] (the features): (B, D)."""
-        return self.posterior(x).mean
-
-    @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Mean of p(x|z) at z = posterior mean, or at a posterior sample when a generator is given."""
-        qz_x = self.posterior(x)
-        z = qz_x.mean if generator is None else qz_x.sample(generator=generator)
-        return self.decode(z)

@@ -4,7 +4,8 @@ van den Oord, Vinyals & Kavukcuoglu 2017, "Neural Discrete Representation Learni
 (B, D, h, w) -> nearest codebook vectors z_q -> p(x|z_q) from a likelihood head, a distribution with its full
 normalizing constant. The first stage (objective `vq`) trains under a uniform prior over codes; a gated PixelCNN
 fitted afterwards to the codes of the training set (`vaekit train-prior`) becomes the prior p(c) that samples
-come from. The model holds no loss.
+come from. The model holds no loss. Its posterior is a point mass at the nearest codes, so it is not on the
+Gaussian-latent contract of vaekit.models.base: its registry entry declares `codes` (encode_codes/decode_codes).
 """
 
 from __future__ import annotations
@@ -89,19 +90,19 @@ class VQVAE(nn.Module):
     # Uses: codes, reconstruction, generation. Each random draw comes from the given generator.
 
     @torch.no_grad()
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode_codes(self, x: torch.Tensor) -> torch.Tensor:
         """Code indices of x (B, C, H, W): (B, h, w) int64."""
         return self.quantizer.nearest_codes(self.encoder(x))
 
     @torch.no_grad()
-    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+    def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
         """Mean of p(x|z_q) for code maps (N, h, w): (N, C, H, W)."""
         return self.likelihood(self.quantizer.lookup(codes)).mean
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Mean of p(x|z_q(x)); the encoding is deterministic, so `generator` is not used."""
-        return self.decode(self.encode(x))
+        return self.decode_codes(self.encode_codes(x))
 
     @torch.no_grad()
     def sample(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -114,4 +115,4 @@ class VQVAE(nn.Module):
         else:
             device = self.quantizer.codebook.device
             codes = torch.randint(self.num_codes, (num, *self.code_shape), generator=generator, device=device)
-        return self.decode(codes)
+        return self.decode_codes(codes)

@@ -19,12 +19,14 @@ class LossOutput(NamedTuple):
     metrics: dict[str, torch.Tensor]
 
 
-def build_objective(cfg: ObjectiveConfig, steps_per_epoch: int = 1):
+def build_objective(cfg: ObjectiveConfig, steps_per_epoch: int = 1, *, capabilities: frozenset[str]):
     """The objective named by cfg.name (registered by the modules that vaekit.objectives imports).
 
-    `steps_per_epoch` converts schedules given in epochs (objective.warmup_epochs) to steps.
+    `capabilities` are the model's (vaekit.models.capabilities), for the options that need one (free bits per
+    dimension or per layer, a factorized posterior); `steps_per_epoch` converts schedules given in epochs
+    (objective.warmup_epochs) to steps.
     """
-    return OBJECTIVES.get(cfg.name)(cfg, steps_per_epoch)
+    return OBJECTIVES.get(cfg.name)(cfg, steps_per_epoch, capabilities)
 
 
 def schedule_steps(steps: int, epochs: float, steps_per_epoch: int) -> int:

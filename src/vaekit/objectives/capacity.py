@@ -34,8 +34,8 @@ class CapacityElbo:
     def capacity(self, step: int) -> float:
         return self.capacity_max * linear_ramp(step, self.capacity_steps)
 
-    def __call__(self, model, x: torch.Tensor, *, step: int, generator: torch.Generator | None) -> LossOutput:
-        terms = elbo_terms(model, x, self.num_samples, generator)
+    def __call__(self, model, x: torch.Tensor, *, step: int, generator: torch.Generator | None, **cond) -> LossOutput:
+        terms = elbo_terms(model, x, self.num_samples, generator, **cond)
         capacity = self.capacity(step)
         loss = -terms.log_px_z.mean() + self.gamma * (terms.kl.mean() - capacity).abs()
         metrics = elbo_metrics(terms)
@@ -44,7 +44,7 @@ class CapacityElbo:
 
 
 @OBJECTIVES.register("capacity")
-def build_capacity(cfg: ObjectiveConfig, steps_per_epoch: int = 1) -> CapacityElbo:
+def build_capacity(cfg: ObjectiveConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> CapacityElbo:
     refuse_kl_options(
         cfg,
         "weights |KL - C| by objective.gamma and schedules C itself",

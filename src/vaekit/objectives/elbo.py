@@ -12,33 +12,36 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
+from torch.distributions import Distribution
 
 from vaekit.config import ObjectiveConfig
-from vaekit.distributions import DiagonalGaussian
 from vaekit.errors import ConfigError
 from vaekit.objectives.base import LossOutput, linear_ramp, schedule_steps
 from vaekit.registry import OBJECTIVES
 
 
 class ElboTerms(NamedTuple):
-    """Per-example terms in nats: elbo = log_px_z - kl, each (B,); kl_per_dim (B, D); the draws z (L, B, D)."""
+    """Per-example terms in nats: elbo = log_px_z - kl, each (B,); q(z|x) and the draws z (L, B, D)."""
 
     log_px_z: torch.Tensor  # E_q[log p(x|z)], estimated with num_samples draws
-    kl: torch.Tensor  # KL(q(z|x) || p(z)), closed form
+    kl: torch.Tensor  # KL(q(z|x) || p(z)): closed form where the model has one, else Monte Carlo at z
     elbo: torch.Tensor
-    kl_per_dim: torch.Tensor
-    qz_x: DiagonalGaussian  # q(z|x), batch shape (B,)
+    qz_x: Distribution  # q(z|x), batch shape (B,)
     z: torch.Tensor  # the reparameterized draws behind log_px_z, (L, B, D)
 
 
-def elbo_terms(model, x: torch.Tensor, num_samples: int = 1, generator: torch.Generator | None = None) -> ElboTerms:
-    """ELBO terms of x (B, C, H, W) with L = num_samples reparameterized draws of z per example."""
-    qz_x = model.posterior(x)
+def elbo_terms(
+    model, x: torch.Tensor, num_samples: int = 1, generator: torch.Generator | None = None, **cond
+) -> ElboTerms:
+    """ELBO terms of x (B, C, H, W) with L = num_samples reparameterized draws of z per example.
+
+    `cond` goes to the model's posterior, likelihood and KL (a conditional VAE's labels, y=(B,)).
+    """
+    qz_x = model.posterior(x, **cond)
     z = qz_x.rsample((num_samples,), generator=generator)  # (L, B, D)
-    log_px_z = model.likelihood(z).log_prob(x).mean(0)  # (L, B) -> (B,)
-    kl_per_dim = model.kl_per_dim(qz_x)  # (B, D)
-    kl = kl_per_dim.sum(-1)  # (B,)
-    return ElboTerms(log_px_z, kl, log_px_z - kl, kl_per_dim, qz_x, z)
+    log_px_z = model.likelihood(z, **cond).log_prob(x).mean(0)  # (L, B) -> (B,)
+    kl = model.kl(qz_x, z, **cond)  # (B,)
+    return ElboTerms(log_px_z, kl, log_px_z - kl, qz_x, z)
 
 
 def elbo_metrics(terms: ElboTerms) -> dict[str, torch.Tensor]:
@@ -50,14 +53,39 @@ def elbo_metrics(terms: ElboTerms) -> dict[str, torch.Tensor]:
     }
 
 
-def free_bits_kl(kl_per_dim: torch.Tensor, threshold: float, group_size: int) -> torch.Tensor:
-    """sum_j max(threshold, mean_batch KL_j) over groups of `group_size` consecutive dimensions; a scalar.
+def free_bits_kl(kl_parts: torch.Tensor, threshold: float, group_size: int) -> torch.Tensor:
+    """sum_j max(threshold, mean_batch KL_j) over groups of `group_size` consecutive parts; a scalar.
 
-    Groups whose batch-averaged KL is below the threshold get no gradient from the KL term.
+    kl_parts (B, P): the KL split per latent dimension, or per layer of a hierarchical model. Groups whose
+    batch-averaged KL is below the threshold get no gradient from the KL term.
     """
-    batch, dim = kl_per_dim.shape
-    group_kl = kl_per_dim.mean(0).view(dim // group_size, group_size).sum(-1)  # (G,)
+    batch, parts = kl_parts.shape
+    group_kl = kl_parts.mean(0).view(parts // group_size, group_size).sum(-1)  # (G,)
     return torch.clamp(group_kl, min=threshold).sum()
+
+
+def kl_parts(model, terms: ElboTerms, per: str) -> torch.Tensor:
+    """The KL of `terms` split per latent dimension (per="dim", (B, D)) or per layer (per="layer", (B, L))."""
+    if per == "layer":
+        return model.kl_per_layer(terms.qz_x, terms.z)
+    return model.kl_per_dim(terms.qz_x)
+
+
+def free_bits_unit(cfg: ObjectiveConfig, capabilities: frozenset[str]) -> str:
+    """What free bits are counted over for a model with these capabilities: "dim", or "layer"."""
+    if "kl_per_dim" in capabilities:
+        return "dim"
+    if "layers" in capabilities:
+        if cfg.free_bits_group_size != 1:
+            raise ConfigError(
+                "free bits of a hierarchical model are per layer: set objective.free_bits_group_size=1 "
+                f"(got {cfg.free_bits_group_size})."
+            )
+        return "layer"
+    raise ConfigError(
+        "objective.free_bits needs the KL split per latent dimension (a VAE with the N(0, I) prior) or per layer "
+        "(model.type=hvae); this model's KL is one Monte Carlo estimate. Set objective.free_bits=0."
+    )
 
 
 @dataclass
@@ -73,15 +101,17 @@ class Elbo:
     warmup_steps: int = 0
     free_bits: float = 0.0
     free_bits_group_size: int = 1
+    free_bits_per: str = "dim"  # "dim" or "layer" (a hierarchical model's)
 
     def kl_weight(self, step: int) -> float:
         return self.beta * linear_ramp(step, self.warmup_steps)
 
-    def __call__(self, model, x: torch.Tensor, *, step: int, generator: torch.Generator | None) -> LossOutput:
-        terms = elbo_terms(model, x, self.num_samples, generator)
+    def __call__(self, model, x: torch.Tensor, *, step: int, generator: torch.Generator | None, **cond) -> LossOutput:
+        terms = elbo_terms(model, x, self.num_samples, generator, **cond)
         weight = self.kl_weight(step)
         if self.free_bits > 0:
-            kl_term = free_bits_kl(terms.kl_per_dim, self.free_bits, self.free_bits_group_size)
+            parts = kl_parts(model, terms, self.free_bits_per)
+            kl_term = free_bits_kl(parts, self.free_bits, self.free_bits_group_size)
         else:
             kl_term = terms.kl.mean()
         loss = -terms.log_px_z.mean() + weight * kl_term
@@ -89,8 +119,9 @@ class Elbo:
 
 
 @OBJECTIVES.register("elbo")
-def build_elbo(cfg: ObjectiveConfig, steps_per_epoch: int = 1) -> Elbo:
+def build_elbo(cfg: ObjectiveConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> Elbo:
     if cfg.free_bits < 0:
         raise ConfigError(f"objective.free_bits must be >= 0 nats, got {cfg.free_bits}.")
+    per = free_bits_unit(cfg, capabilities) if cfg.free_bits > 0 else "dim"
     warmup = schedule_steps(cfg.warmup_steps, cfg.warmup_epochs, steps_per_epoch)
-    return Elbo(cfg.beta, cfg.num_samples, warmup, cfg.free_bits, cfg.free_bits_group_size)
+    return Elbo(cfg.beta, cfg.num_samples, warmup, cfg.free_bits, cfg.free_bits_group_size, per)

@@ -16,10 +16,13 @@ from vaekit.objectives.base import LossOutput, refuse_kl_options
 from vaekit.registry import OBJECTIVES
 
 
-def log_importance_weights(model, x: torch.Tensor, qz_x, z: torch.Tensor) -> torch.Tensor:
-    """log w = log p(x|z) + log p(z) - log q(z|x) for z (S, B, D) drawn from qz_x; shape (S, B)."""
-    log_px_z = model.likelihood(z).log_prob(x)  # (S, B)
-    return log_px_z + model.prior().log_prob(z) - qz_x.log_prob(z)
+def log_importance_weights(model, x: torch.Tensor, qz_x, z: torch.Tensor, **cond) -> torch.Tensor:
+    """log w = log p(x|z) + log p(z) - log q(z|x) for z (S, B, D) drawn from qz_x; shape (S, B).
+
+    With `cond` (a conditional model's labels) the weights are of p(x|y).
+    """
+    log_px_z = model.likelihood(z, **cond).log_prob(x)  # (S, B)
+    return log_px_z + model.log_prior_ratio(qz_x, z, **cond)
 
 
 @dataclass
@@ -28,13 +31,13 @@ class Iwae:
 
     num_samples: int = 5
 
-    def __call__(self, model, x: torch.Tensor, *, step: int, generator: torch.Generator | None) -> LossOutput:
-        qz_x = model.posterior(x)
+    def __call__(self, model, x: torch.Tensor, *, step: int, generator: torch.Generator | None, **cond) -> LossOutput:
+        qz_x = model.posterior(x, **cond)
         z = qz_x.rsample((self.num_samples,), generator=generator)  # (k, B, D)
-        log_w = log_importance_weights(model, x, qz_x, z)  # (k, B)
+        log_w = log_importance_weights(model, x, qz_x, z, **cond)  # (k, B)
         bound = torch.logsumexp(log_w, 0) - math.log(self.num_samples)  # (B,)
         with torch.no_grad():
-            kl = model.kl_per_dim(qz_x).sum(-1)  # (B,)
+            kl = model.kl(qz_x, z, **cond)  # (B,): closed form where known, else the k-draw estimate
             elbo = log_w.mean(0)  # a k-sample estimate of the ELBO
             # elbo + kl estimates E_q[log p(x|z)] without bias, since E_q[log p(z) - log q(z|x)] = -kl
         metrics = {
@@ -47,6 +50,6 @@ class Iwae:
 
 
 @OBJECTIVES.register("iwae")
-def build_iwae(cfg: ObjectiveConfig, steps_per_epoch: int = 1) -> Iwae:
+def build_iwae(cfg: ObjectiveConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> Iwae:
     refuse_kl_options(cfg, "has no separate KL term", "Use objective.name=elbo for a weighted KL.")
     return Iwae(cfg.num_samples)

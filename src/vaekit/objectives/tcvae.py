@@ -51,8 +51,8 @@ class BetaTcvae:
     beta: float = 6.0
     num_samples: int = 1
 
-    def __call__(self, model, x: torch.Tensor, *, step: int, generator: torch.Generator | None) -> LossOutput:
-        terms = elbo_terms(model, x, self.num_samples, generator)
+    def __call__(self, model, x: torch.Tensor, *, step: int, generator: torch.Generator | None, **cond) -> LossOutput:
+        terms = elbo_terms(model, x, self.num_samples, generator, **cond)
         tc = total_correlation(terms.qz_x, terms.z).mean(0)  # (L, B) -> (B,)
         loss = -terms.elbo.mean() + (self.beta - 1.0) * tc.mean()
         metrics = elbo_metrics(terms)
@@ -61,7 +61,12 @@ class BetaTcvae:
 
 
 @OBJECTIVES.register("beta_tcvae")
-def build_beta_tcvae(cfg: ObjectiveConfig, steps_per_epoch: int = 1) -> BetaTcvae:
+def build_beta_tcvae(cfg: ObjectiveConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> BetaTcvae:
+    if "kl_per_dim" not in capabilities:
+        raise ConfigError(
+            "objective.name=beta_tcvae splits the KL of a factorized Gaussian posterior under the N(0, I) prior; "
+            "use it with model.type=vae (or cvae) and model.prior.type=standard_normal."
+        )
     if cfg.warmup_steps or cfg.warmup_epochs or cfg.free_bits:
         raise ConfigError(
             "objective.name=beta_tcvae has no warm-up or free bits: set objective.warmup_steps, warmup_epochs "

@@ -72,7 +72,7 @@ class VQObjective:
 
 
 @OBJECTIVES.register("vq")
-def build_vq(cfg: ObjectiveConfig, steps_per_epoch: int = 1) -> VQObjective:
+def build_vq(cfg: ObjectiveConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> VQObjective:
     if cfg.beta != 1.0 or cfg.num_samples != 1 or cfg.warmup_steps or cfg.warmup_epochs or cfg.free_bits:
         raise ConfigError(
             "objective.name=vq has no KL term and no sampling: objective.beta and num_samples must be 1 and "

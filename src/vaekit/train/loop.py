@@ -17,10 +17,11 @@ from vaekit.errors import VaekitError
 from vaekit.train.distributed import SINGLE_PROCESS, DistContext, all_reduce_sum, shard
 
 Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+Cond = dict[str, torch.Tensor]  # tensors indexed like the data, passed on by name (a conditional model's labels)
 
 
 class LossModule(nn.Module):
-    """A model and its objective as one module: `forward(x, step, generator) -> LossOutput`.
+    """A model and its objective as one module: `forward(x, step, generator, cond) -> LossOutput`.
 
     Wrapping this (not the model) in DistributedDataParallel makes the whole loss computation DDP's forward,
     whatever methods of the model the objective calls.
@@ -31,8 +32,16 @@ class LossModule(nn.Module):
         self.model = model
         self.objective = objective
 
-    def forward(self, x: torch.Tensor, step: int, generator: torch.Generator | None):
-        return self.objective(self.model, x, step=step, generator=generator)
+    def forward(self, x: torch.Tensor, step: int, generator: torch.Generator | None, cond: Cond | None = None):
+        return self.objective(self.model, x, step=step, generator=generator, **(cond or {}))
+
+
+def batches(data: torch.Tensor, cond: Cond | None, batch_size: int):
+    """(x, cond) batches of `batch_size` in order: x (b, ...) and each tensor of `cond` cut the same way."""
+    cond = cond or {}
+    for start in range(0, data.shape[0], batch_size):
+        end = start + batch_size
+        yield data[start:end], {k: v[start:end] for k, v in cond.items()}
 
 
 @dataclass
@@ -64,11 +73,13 @@ def train_epoch(
     description: str = "train",
     ctx: DistContext = SINGLE_PROCESS,
     autocast_dtype: torch.dtype | None = None,
+    cond: Cond | None = None,
 ) -> EpochResult:
     """Shuffle `data` (N, ...), take this process's shard, and take one optimizer step per batch.
 
-    `batch_size` is this process's batch. `step` is the global step count before this epoch (passed to the
-    objective for schedules). Shuffling draws from `shuffle_generator`, identical on every process; the
+    `cond` holds tensors (N, ...) that go with `data` example by example (labels), batched with it and passed to
+    the loss module. `batch_size` is this process's batch. `step` is the global step count before this epoch
+    (passed to the objective for schedules). Shuffling draws from `shuffle_generator`, identical on every process; the
     transform and the objective's samples draw from `generator`, this process's own.
     """
     loss_module.train()
@@ -80,10 +91,11 @@ def train_epoch(
     bar = tqdm(order.split(batch_size), desc=description, leave=False, disable=None if progress else True)
     for i, idx in enumerate(bar):
         x = data.index_select(0, idx)  # (B, C, H, W)
+        c = {k: v.index_select(0, idx) for k, v in cond.items()} if cond else None
         if transform is not None:
             x = transform(x, generator)
         with autocast:
-            out = loss_module(x, step, generator)
+            out = loss_module(x, step, generator, c)
         optimizer.zero_grad(set_to_none=True)
         out.loss.backward()
         optimizer.step()
@@ -111,15 +123,17 @@ def evaluate_batches(
     data: torch.Tensor,
     batch_size: int,
     ctx: DistContext = SINGLE_PROCESS,
+    cond: Cond | None = None,
 ) -> dict[str, float]:
-    """Means over all of `data` of the per-example values fn(batch) returns as (B,) tensors.
+    """Means over all of `data` of the per-example values fn(batch, **cond_batch) returns as (B,) tensors.
 
     Under data parallelism each process evaluates its own slice and the sums are combined.
     """
     sums: dict[str, torch.Tensor] = {}
     part = data[ctx.rank :: ctx.world_size]
-    for x in part.split(batch_size):
-        for name, values in fn(x).items():
+    part_cond = {k: v[ctx.rank :: ctx.world_size] for k, v in (cond or {}).items()}
+    for x, c in batches(part, part_cond, batch_size):
+        for name, values in fn(x, **c).items():
             total = values.double().sum()
             sums[name] = sums[name] + total if name in sums else total
     return reduce_means(sums, part.shape[0], ctx, data.device)

@@ -5,7 +5,7 @@ import numpy as np
 from vaekit.data.shapes import FACTOR_SIZES, NUM_IMAGES, grid_items, render, sample_factors
 from vaekit.data.sources import load_factor_grid
 from vaekit.data.types import FactorGrid
-from vaekit.evaluate.run_disentanglement import grid_code_table, grid_images, images_needed
+from vaekit.workflow.disentanglement import grid_code_table, grid_images, images_needed
 
 
 def fake_file_grid(calls: list) -> FactorGrid:

@@ -8,11 +8,11 @@ from collections.abc import Callable
 import torch
 
 from vaekit.config import Config
-from vaekit.data import binarize
 from vaekit.errors import VaekitError
 from vaekit.evaluate.by_model import evaluation_for
 from vaekit.run import Run
-from vaekit.train.runner import prepare_data
+from vaekit.train.loop import Cond
+from vaekit.workflow.data import RunData, load_run_data
 
 
 def data_config(run: Run, data: str | None, data_dir: str | None) -> Config:
@@ -25,15 +25,17 @@ def data_config(run: Run, data: str | None, data_dir: str | None) -> Config:
     return config
 
 
-def evaluation_split(run: Run, config: Config, split: str, limit: int | None) -> torch.Tensor:
-    """The first `limit` images of a split, through the run's data pipeline, checked against its shape."""
-    _, train_x, test_x = prepare_data(config, run.device)
-    x = run.check_data(train_x if split == "train" else test_x, source=f"data '{config.data.source}'")
+def evaluation_split(run: Run, config: Config, split: str, limit: int | None) -> tuple[torch.Tensor, Cond, RunData]:
+    """The first `limit` images of a split (and their labels, for a conditional model), through the run's data
+    pipeline, checked against its shape; with the loaded data (for its binarization)."""
+    data = load_run_data(config, run.device)
+    x, cond = data.split(split)
+    x = run.check_data(x, source=f"data '{config.data.source}'")
     if limit is not None:
-        x = x[: max(0, limit)]
+        x, cond = x[: max(0, limit)], {k: v[: max(0, limit)] for k, v in cond.items()}
     if x.shape[0] == 0:
         raise VaekitError(f"there is nothing to evaluate: the {split} split is empty (check --limit).")
-    return x
+    return x, cond, data
 
 
 def evaluate_run(
@@ -55,8 +57,7 @@ def evaluate_run(
     if iw_samples < 1 or batch_size < 1:
         raise VaekitError(f"--iw-samples and --batch-size must be at least 1, got {iw_samples} and {batch_size}.")
     config = data_config(run, data, data_dir)
-    x = evaluation_split(run, config, split, limit)
-    transform = binarize if config.data.binarize == "dynamic" else None
+    x, cond, loaded = evaluation_split(run, config, split, limit)
     generator = torch.Generator(device=run.device).manual_seed(seed)
     report = evaluation_for(run.config.model.type).report(
         run.model,
@@ -64,8 +65,10 @@ def evaluate_run(
         iw_samples=iw_samples,
         batch_size=batch_size,
         generator=generator,
-        transform=transform,
+        transform=loaded.binarization.per_batch,
         progress=progress,
+        cond=cond,
+        capabilities=run.capabilities,
     )
     report.update(data=config.data.source, split=split, binarize=config.data.binarize, seed=seed)
     return report

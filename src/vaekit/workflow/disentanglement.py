@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from vaekit.data import SOURCES, binarize, load_factor_grid
+from vaekit.data import SOURCES, Binarization, load_factor_grid
 from vaekit.data.arrays import images_to_tensors
 from vaekit.data.shapes import FACTOR_NAMES, FACTOR_SIZES, NUM_IMAGES, grid_factors, grid_items, sample_factors
 from vaekit.data.types import FactorGrid
@@ -22,9 +22,9 @@ from vaekit.errors import DataError, VaekitError
 from vaekit.evaluate.diagnostics import mean_kl_per_dim
 from vaekit.evaluate.disentanglement import Encoder, beta_vae_score, dci_disentanglement, factorvae_score, mig
 from vaekit.evaluate.likelihood import elbo_per_example
-from vaekit.evaluate.run_report import data_config, evaluation_split
 from vaekit.run import Run
 from vaekit.train.loop import evaluate_batches
+from vaekit.workflow.evaluation import data_config, evaluation_split
 
 METRICS = ("mig", "factorvae_score", "beta_vae_score", "dci_disentanglement")
 
@@ -102,12 +102,12 @@ def _no_factors(run: Run, source: str) -> DataError:
 
 
 @torch.no_grad()
-def reconstruction_terms(run: Run, x: torch.Tensor, *, dynamic: bool, batch_size: int, seed: int) -> dict:
+def reconstruction_terms(run: Run, x: torch.Tensor, *, binarization: Binarization, batch_size: int, seed: int) -> dict:
     """Test-split ELBO terms in nats per example (beta = 1, one sample) and the KL of each latent dimension."""
     g = torch.Generator(device=run.device).manual_seed(seed)
 
     def terms(xb: torch.Tensor) -> dict[str, torch.Tensor]:
-        return elbo_per_example(run.model, binarize(xb, g) if dynamic else xb, g)
+        return elbo_per_example(run.model, binarization.draw(xb, g), g)
 
     report = evaluate_batches(terms, x, batch_size)
     report["kl_per_dim"] = mean_kl_per_dim(run.model, x, batch_size).tolist()
@@ -139,16 +139,16 @@ def disentanglement_report(
             f"--num-train must be at least 10 and --num-eval and --batch-size at least 1, got {num_train}, "
             f"{num_eval} and {batch_size}."
         )
-    if not hasattr(run.model, "kl_per_dim"):
-        raise VaekitError(
-            f"run '{run.path}' is a {run.config.model.type}: --disentanglement scores a VAE's Gaussian latents."
-        )
+    run.require("latent_vector", "--disentanglement (scores of the latent means)")
+    run.require("kl_per_dim", "--disentanglement (its KL per dimension)")
+    if "labels" in run.capabilities:
+        raise VaekitError(f"run '{run.path}' is conditioned on labels; the factor grids have none to give it.")
     config = data_config(run, data, data_dir)
     source = config.data.source
     grid = load_factor_grid(source, data_dir=config.data.data_dir, download=config.data.download)
     if grid is None:
         raise _no_factors(run, source)
-    x = evaluation_split(run, config, "test", limit)
+    x, _, loaded = evaluation_split(run, config, "test", limit)
     start = time.perf_counter()
     spec = SOURCES[source.partition(":")[0]]
     encode = factor_encoder(run, grid_images(grid, preload=bool(spec.files)), batch_size)
@@ -164,9 +164,7 @@ def disentanglement_report(
             encode, FACTOR_SIZES, rng, num_train=num_train, num_eval=num_eval, num_variance_estimate=num_train
         ),
     }
-    report.update(
-        reconstruction_terms(run, x, dynamic=config.data.binarize == "dynamic", batch_size=batch_size, seed=seed)
-    )
+    report.update(reconstruction_terms(run, x, binarization=loaded.binarization, batch_size=batch_size, seed=seed))
     report.update(
         factors=list(FACTOR_NAMES),
         num_train=num_train,

@@ -1,0 +1,185 @@
+"""Wire a run: config -> data -> model, objective, optimizer -> epochs (workflow.fit) -> run directory.
+
+Everything that can fail on bad input (config, data, output folder) is checked before anything is written.
+A run resumed from its training state continues exactly: on CPU its final weights equal an uninterrupted
+run's, because the model and optimizer are restored and each epoch's random streams follow from the seed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from vaekit.atomic import atomic_write_text
+from vaekit.config import Config
+from vaekit.errors import RunError
+from vaekit.evaluate.by_model import evaluation_for
+from vaekit.models import build_model, capabilities
+from vaekit.objectives import build_objective
+from vaekit.plotting import auto_scale, image_grid, save_png
+from vaekit.run import CONFIG, METRICS, PRIOR, SAMPLES, STATE, WEIGHTS, Run, load_run, read_config
+from vaekit.train.distributed import DistContext, barrier, local_batch_size, seeded_generator, setup, wrap
+from vaekit.train.loop import LossModule, evaluate_batches
+from vaekit.train.schedules import lr_at_epoch
+from vaekit.workflow.data import RunData, load_run_data
+from vaekit.workflow.fit import Log, Stage, StageFiles, adam, fit, resume_state
+
+MODEL_FILES = StageFiles(WEIGHTS, STATE, METRICS)
+
+
+@dataclass
+class Prepared:
+    """The pieces of a run, built and checked before anything is written."""
+
+    config: Config
+    ctx: DistContext
+    device: torch.device
+    data: RunData
+    stage: Stage
+
+    @property
+    def model(self) -> torch.nn.Module:
+        return self.stage.module
+
+
+def prepare(config: Config) -> Prepared:
+    ctx, device = setup(config.train.device)
+    batch_size = local_batch_size(config.train.batch_size, ctx)
+    data = load_run_data(config, device)  # sets model.num_classes of a conditional model from the labels
+    model = build_model(config.model, data.data.shape, seed=config.train.seed).to(device)
+    steps_per_epoch = math.ceil(data.train_x.shape[0] / config.train.batch_size)
+    objective = build_objective(config.objective, steps_per_epoch, capabilities=capabilities(config.model))
+    lr_at_epoch(config.train.lr_schedule, config.train.lr, 0)  # an unknown schedule fails before any writing
+    optimizer = adam(model.parameters(), config, config.train.lr)
+    loss_module = wrap(LossModule(model, objective), ctx, device)
+    if config.train.compile:
+        loss_module = torch.compile(loss_module)
+    evaluation = evaluation_for(config.model.type)
+    per_example = evaluation.test_metrics
+
+    @torch.no_grad()
+    def test_metrics() -> dict[str, float]:
+        """Test-set metrics of the model type (a VAE: ELBO terms, beta = 1), one fixed generator across epochs."""
+        g = seeded_generator(device, config.train.seed + ctx.rank, 0, 2)
+
+        def fn(x: torch.Tensor, **cond) -> dict[str, torch.Tensor]:
+            return per_example(model, data.binarization.draw(x, g), g, **cond)
+
+        return evaluate_batches(fn, data.test_x, config.eval.batch_size, ctx, data.test_cond)
+
+    stage = Stage(
+        name="epoch",
+        module=model,
+        loss_module=loss_module,
+        optimizer=optimizer,
+        train_x=data.train_x,
+        train_cond=data.train_cond,
+        evaluate=test_metrics,
+        epoch_line=evaluation.epoch_line,
+        files=MODEL_FILES,
+        metadata={"data_shape": json.dumps(list(data.data.shape))},
+        epochs=config.train.epochs,
+        batch_size=batch_size,
+        lr=config.train.lr,
+        lr_schedule=config.train.lr_schedule,
+        seed=config.train.seed,
+        streams=(0, 1),
+        ctx=ctx,
+        device=device,
+        precision=config.train.precision,
+        progress=config.train.progress,
+        transform=data.binarization.per_batch,
+    )
+    return Prepared(config, ctx, device, data, stage)
+
+
+def check_out_dir(out: Path, force: bool) -> None:
+    """Refuse to overwrite an existing run unless forced, and never delete a folder that is not a run."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise RunError(f"--out '{out}' exists and is a file. Choose a folder path for the run.")
+    if not any(out.iterdir()):
+        return
+    if not (out / CONFIG).exists():
+        raise RunError(
+            f"--out '{out}' is a non-empty folder that is not a vaekit run; refusing to write into it. "
+            "Choose a new or empty folder."
+        )
+    if not force:
+        raise RunError(
+            f"run directory '{out}' already exists. Pass --force to overwrite it, --resume to continue it, "
+            "or choose another --out."
+        )
+
+
+def default_out(config: Config) -> Path:
+    name = Path(config.data.source).stem or "run"
+    return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def train(config: Config, out: str | Path | None = None, *, force: bool = False, log: Log | None = None) -> Run:
+    """Train a new run into `out` and return it loaded. Nothing is written if the input is bad.
+
+    Under torchrun every process calls this; only the main process writes.
+    """
+    out = Path(out) if out is not None else default_out(config)
+    prepared = prepare(config)
+    check_out_dir(out, force)
+    barrier(prepared.ctx)  # every process has checked `out` before the main one changes it
+    if prepared.ctx.is_main:
+        if out.exists() and force:
+            shutil.rmtree(out)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / CONFIG, config.to_yaml())
+    fit(prepared.stage, out, log=log)
+    return _finish(prepared, out, log)
+
+
+def resume(path: str | Path, epochs: int | None = None, *, device: str | None = None, log: Log | None = None) -> Run:
+    """Continue a run from its last completed epoch (to `epochs` in all, if given; on `device`, if given).
+
+    The number of processes may differ from the interrupted run's: the state holds no per-process RNG.
+    """
+    path = Path(path)
+    config = read_config(path)
+    if (path / PRIOR).exists():
+        raise RunError(
+            f"'{path}' has a prior fitted to its codes ({PRIOR}); training the model further would leave it behind. "
+            f"Move {PRIOR} away first, then fit it again after training: vaekit train-prior {path} --force"
+        )
+    if epochs is not None:
+        config.train.epochs = epochs
+    if device is not None:
+        config.train.device = device
+    prepared = prepare(config)
+    start_epoch, step = resume_state(prepared.stage, path)
+    if prepared.ctx.is_main:
+        atomic_write_text(path / CONFIG, config.to_yaml())
+    fit(prepared.stage, path, start_epoch, step, log=log)
+    return _finish(prepared, path, log)
+
+
+def _finish(p: Prepared, out: Path, log: Log | None) -> Run:
+    """Load the trained run and write its sample grid (main process)."""
+    run = load_run(out, device=str(p.device))
+    if p.ctx.is_main:
+        write_samples(run, out / SAMPLES, p.config.train.num_sample_images, seed=p.config.train.seed)
+        if log:
+            log(f"wrote {out}  (samples: {out / SAMPLES})")
+            if run.prior_note():
+                log(f"note: {run.prior_note()}")
+    barrier(p.ctx)
+    return run
+
+
+def write_samples(run: Run, path: Path, num: int, seed: int) -> None:
+    g = torch.Generator(device=run.device).manual_seed(seed)
+    images = run.sample(num, generator=g)
+    save_png(image_grid(images, scale=auto_scale(images.shape[-2])), path)
