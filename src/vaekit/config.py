@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import types
 import typing
@@ -327,9 +328,63 @@ _CHOICES = {
 }
 
 
+MAX_SEED = 2**63 - 1  # seeds feed numpy's SeedSequence and torch generators: non-negative 63-bit integers
+MAX_WIDTH = 2**16  # latent sizes, hidden widths, channels, codebook sizes: larger ones cannot be allocated sensibly
+
+
+def _leaves(tree: dict[str, Any], prefix: str = ""):
+    """(dotted key, value) of every leaf of a nested dict, list items included."""
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _leaves(value, f"{prefix}{key}.")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                yield f"{prefix}{key}[{i}]", item
+        else:
+            yield f"{prefix}{key}", value
+
+
+def _validate_ranges(config: Config, tree: dict[str, Any]) -> None:
+    """Finite numbers, seeds, Adam's constants and sizes that can be allocated, each error naming its key."""
+    for key, value in _leaves(tree):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"config key '{key}' must be a finite number, got {value}.")
+    for key, seed in (("train.seed", config.train.seed), ("data.split_seed", config.data.split_seed)):
+        if not 0 <= seed <= MAX_SEED:
+            raise ConfigError(f"config key '{key}' must be an integer from 0 to 2^63 - 1, got {seed}.")
+    betas = config.train.adam_betas
+    if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+        raise ConfigError(
+            f"config key 'train.adam_betas' must be two numbers in [0, 1), e.g. [0.9, 0.999]; got {betas}."
+        )
+    if config.train.adam_eps < 0:
+        raise ConfigError(f"config key 'train.adam_eps' must be >= 0, got {config.train.adam_eps}.")
+    if config.train.num_sample_images < 1:
+        raise ConfigError(
+            f"config key 'train.num_sample_images' must be at least 1, got {config.train.num_sample_images}."
+        )
+    model = config.model
+    sizes = {
+        "model.latent_dim": [model.latent_dim],
+        "model.network.hidden": model.network.hidden,
+        "model.network.channels": model.network.channels,
+        "model.hierarchy.upper_dims": model.hierarchy.upper_dims,
+        "model.hierarchy.hidden": model.hierarchy.hidden,
+        "model.prior.components": [model.prior.components],
+        "model.num_classes": [model.num_classes],
+        "model.vq.num_codes": [model.vq.num_codes],
+        "model.vq.embedding_dim": [model.vq.embedding_dim],
+        "model.vq.hidden_channels": [model.vq.hidden_channels],
+    }
+    for key, values in sizes.items():
+        if any(v > MAX_WIDTH for v in values):
+            raise ConfigError(f"config key '{key}' holds a size above {MAX_WIDTH} ({values}); use a smaller one.")
+
+
 def validate(config: Config) -> None:
     """Value checks that types alone do not express; registry names are checked by the registries."""
     tree = config.to_dict()
+    _validate_ranges(config, tree)
     for dotted, choices in _CHOICES.items():
         value: Any = tree
         for part in dotted.split("."):

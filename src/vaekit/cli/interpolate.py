@@ -31,6 +31,6 @@ def run(args: argparse.Namespace) -> int:
     for k in (i, j):
         if not 0 <= k < x.shape[0]:
             raise VaekitError(f"--pair index {k} is out of range: the {args.split} split has {x.shape[0]} images.")
-    cond = r.cond(y[[i, j]], 2) if y is not None else {}
+    cond = r.labels_of(x[[i, j]], None if y is None else y[[i, j]])
     save_images(interpolate(r.model, x[i], x[j], args.steps, cond), out, nrow=args.steps)
     return 0

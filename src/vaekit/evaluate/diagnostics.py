@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from vaekit.train.loop import batches
+from vaekit.train.loop import evaluate_batches
 
 
 def active_units(posterior_means: torch.Tensor, threshold: float = 0.01) -> tuple[int, torch.Tensor]:
@@ -23,8 +23,9 @@ def mean_kl_per_dim(model, x: torch.Tensor, batch_size: int = 1000, cond: dict |
     Dimensions with a KL near 0 carry no information about x (collapsed to the prior). Needs a model with the
     `kl_per_dim` capability; `cond` holds a conditional model's labels for x.
     """
-    total = None
-    for xb, cb in batches(x, cond, batch_size):
-        kl = model.kl_per_dim(model.posterior(xb, **cb)).double().sum(0)  # (B, D) -> (D,)
-        total = kl if total is None else total + kl
-    return total / x.shape[0]
+
+    def kl(xb: torch.Tensor, **cb) -> dict[str, torch.Tensor]:
+        return {"kl": model.kl_per_dim(model.posterior(xb, **cb))}  # (B, D)
+
+    means = evaluate_batches(kl, x, batch_size, cond=cond)["kl"]
+    return torch.tensor(means, dtype=torch.float64)

@@ -11,7 +11,7 @@ import torch
 from vaekit.evaluate.diagnostics import active_units
 from vaekit.evaluate.likelihood import bits_per_dim, iw_log_likelihood
 from vaekit.objectives.elbo import elbo_terms
-from vaekit.train.loop import batches
+from vaekit.train.loop import evaluate_batches
 
 
 @torch.no_grad()
@@ -37,9 +37,9 @@ def likelihood_report(
     """
     model.eval()
     start = time.perf_counter()
-    sums: dict[str, torch.Tensor | float] = {"elbo": 0.0, "reconstruction": 0.0, "kl": 0.0, "log_likelihood": 0.0}
     means = []
-    for xb, cb in batches(x, cond, batch_size):
+
+    def per_example(xb: torch.Tensor, **cb) -> dict[str, torch.Tensor]:
         if transform is not None:
             xb = transform(xb, generator)
         terms = elbo_terms(model, xb, 1, generator, **cb)
@@ -49,14 +49,14 @@ def likelihood_report(
         if "layers" in capabilities:
             parts["kl_per_layer"] = model.kl_per_layer(terms.qz_x, terms.z)  # (B, L)
         parts["log_likelihood"] = iw_log_likelihood(model, xb, iw_samples, generator, **cb)
-        for name, values in parts.items():
-            sums[name] = sums.get(name, 0.0) + values.double().sum(0)
         if "latent_vector" in capabilities:
             means.append(model.encode(xb, **cb))
         if progress:
             progress(xb.shape[0])
+        return parts
+
     n = x.shape[0]
-    report: dict = {k: (v / n).tolist() if isinstance(v, torch.Tensor) else v / n for k, v in sums.items()}
+    report: dict = evaluate_batches(per_example, x, batch_size, cond=cond)
     report.update(
         elbo_gap=report["log_likelihood"] - report["elbo"],
         bits_per_dim=bits_per_dim(report["log_likelihood"], math.prod(x.shape[1:])),

@@ -1,15 +1,18 @@
-"""A hierarchical VAE with L stochastic layers and top-down inference (the Ladder VAE).
+"""A hierarchical VAE with L stochastic layers and top-down inference.
 
-Sønderby, Raiko, Maaløe, Sønderby & Winther 2016, "Ladder Variational Autoencoders". Layers are numbered from
-the data up: z_1 is read by the decoder, z_L is the top.
+The structure of the Ladder VAE (Sønderby, Raiko, Maaløe, Sønderby & Winther 2016, "Ladder Variational
+Autoencoders") with the posterior cells of the top-down models that followed it (Kingma et al. 2016, IAF-VAE;
+Child 2021, VDVAE): layers are numbered from the data up, z_1 is read by the decoder, z_L is the top.
 
     generative:  p(z_L) p(z_{L-1} | z_L) ... p(z_1 | z_2) p(x | z_1)
-    inference:   a deterministic bottom-up pass d_1 = encoder(x), d_{l+1} = up_l(d_l) gives Gaussian parameters
-                 (mu_hat_l, sigma_hat_l) at each layer; then, top-down,
-                 q(z_L | x) = N(mu_hat_L, sigma_hat_L^2) and
-                 q(z_l | z_{l+1}, x) = the normalised product of N(mu_hat_l, sigma_hat_l^2) and p(z_l | z_{l+1})
-                 (the precision-weighted combination, their eqs. 18-19), so that the posterior and the
-                 generative model share the top-down path.
+    inference:   a deterministic bottom-up pass d_1 = encoder(x), d_{l+1} = up_l(d_l); then, top-down,
+                 q(z_L | x) from d_L, and q(z_l | z_{l+1}, x) from [d_l, h_l], where h_l = down_l(z_{l+1}) are
+                 the top-down features that also give p(z_l | z_{l+1}): posterior and prior share the top-down
+                 path, and the posterior sees the data through the bottom-up features.
+
+Sønderby et al. instead combine a bottom-up Gaussian with p(z_l | z_{l+1}) by precision weighting; measured here on
+MNIST (Burda et al.'s two-layer sizes, tanh, their optimiser), that posterior followed a sharpening prior and
+collapsed to KL 0 in the first epoch, warm-up or not, so this module uses the concatenated cell.
 
 The KL of each layer below the top is taken in closed form between the two Gaussians at the sampled upper
 layers (a one-sample Monte Carlo estimate over those, as in Sønderby et al. and VDVAE); the top layer's is closed
@@ -17,8 +20,8 @@ form under N(0, I) and Monte Carlo under a VampPrior. A latent draw is the conca
 last dimension. As `latent_vector`, `encode` and `decode` use the top layer: encode(x) is the mean of
 q(z_L | x), decode(z_L) sets the lower layers to their conditional prior means.
 
-With the widths of Burda et al. 2016's two-layer model (784-(200-200)-100-(100-100)-50) the network sizes are theirs,
-but the inference is top-down, not their bottom-up q(z_1|x) q(z_2|z_1).
+With the widths of Burda et al. 2016's two-layer model (784-(200-200)-100-(100-100)-50) the network sizes are theirs
+(plus the posterior cell's input from h_l), but the inference is top-down, not their bottom-up q(z_1|x) q(z_2|z_1).
 """
 
 from __future__ import annotations
@@ -41,13 +44,6 @@ class Layers(NamedTuple):
     q: list[Distribution]  # q(z_l | z_{l+1}, x); in a pass of the prior alone, p itself
     p: list[Distribution]  # p(z_l | z_{l+1}); the top: the prior p(z_L)
     z: list[torch.Tensor]
-
-
-def precision_weighted(a: DiagonalGaussian, b: DiagonalGaussian) -> DiagonalGaussian:
-    """The normalised product of two diagonal Gaussian densities: precisions add, means are precision-weighted."""
-    logvar = -torch.logaddexp(-a.logvar, -b.logvar)  # 1/sigma^2 = 1/sigma_a^2 + 1/sigma_b^2
-    w = torch.sigmoid(b.logvar - a.logvar)  # sigma_a^-2 / (sigma_a^-2 + sigma_b^-2), computed stably
-    return DiagonalGaussian(w * a.loc + (1 - w) * b.loc, logvar)
 
 
 class HierarchicalVAE(LatentModel):
@@ -87,11 +83,16 @@ class HierarchicalVAE(LatentModel):
         self.up = nn.ModuleList(
             mlp([features[i], *hidden], activation, final_activation=True) for i in range(len(dims) - 1)
         )
-        self.up_heads = nn.ModuleList(GaussianHead(features[i], d) for i, d in enumerate(dims))
+        self.top_head = GaussianHead(features[-1], dims[-1])  # q(z_L | x) from d_L
         self.down = nn.ModuleList(
             mlp([dims[i + 1], *hidden], activation, final_activation=True) for i in range(len(dims) - 1)
         )
-        self.down_heads = nn.ModuleList(GaussianHead(width or dims[i + 1], dims[i]) for i in range(len(dims) - 1))
+        down_features = [width or dims[i + 1] for i in range(len(dims) - 1)]  # of h_l = down_l(z_{l+1})
+        self.down_heads = nn.ModuleList(GaussianHead(down_features[i], dims[i]) for i in range(len(dims) - 1))
+        # q(z_l | z_{l+1}, x) from [d_l, h_l]: the bottom-up features and the top-down ones the prior reads
+        self.posterior_heads = nn.ModuleList(
+            GaussianHead(features[i] + down_features[i], dims[i]) for i in range(len(dims) - 1)
+        )
         self.top_prior = top_prior
         self.decoder = decoder
         self.likelihood_head = likelihood_head
@@ -107,23 +108,20 @@ class HierarchicalVAE(LatentModel):
 
     # The passes.
 
-    def bottom_up(self, x: torch.Tensor) -> list[DiagonalGaussian]:
-        """The bottom-up Gaussians N(mu_hat_l, sigma_hat_l^2) of each layer, bottom first, batch shape (B,)."""
-        d = self.encoder(x)  # (B, F)
-        out = []
-        for level, head in enumerate(self.up_heads):
-            if level:
-                d = self.up[level - 1](d)
-            out.append(DiagonalGaussian(*head(d)))
-        return out
+    def bottom_up(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The deterministic bottom-up features d_1, ..., d_L of x, bottom first, each (B, F_l)."""
+        d = [self.encoder(x)]  # (B, F)
+        for up in self.up:
+            d.append(up(d[-1]))
+        return d
 
     def top_posterior(self, x: torch.Tensor) -> DiagonalGaussian:
         """q(z_L | x), the VampPrior's map from pseudo-inputs to the top layer."""
-        return self.bottom_up(x)[-1]
+        return DiagonalGaussian(*self.top_head(self.bottom_up(x)[-1]))
 
     def descend(
         self,
-        bottom_up: list[DiagonalGaussian] | None,
+        bottom_up: list[torch.Tensor] | None,
         sample_shape: torch.Size | tuple = (),
         generator: torch.Generator | None = None,
         given: list[torch.Tensor | None] | None = None,
@@ -141,14 +139,17 @@ class HierarchicalVAE(LatentModel):
         for level in reversed(range(num)):
             if level == num - 1:
                 p[level] = self.top_prior(self.top_posterior)
+                h = None
             else:
-                p[level] = DiagonalGaussian(*self.down_heads[level](self.down[level](z[level + 1])))
+                h = self.down[level](z[level + 1])  # (S..., B, F')
+                p[level] = DiagonalGaussian(*self.down_heads[level](h))
             if bottom_up is None:
                 q[level] = p[level]
             elif level == num - 1:
-                q[level] = bottom_up[level]
+                q[level] = DiagonalGaussian(*self.top_head(bottom_up[level]))
             else:
-                q[level] = precision_weighted(bottom_up[level], p[level])
+                d = bottom_up[level].expand(*h.shape[:-1], bottom_up[level].shape[-1])  # (S..., B, F_l)
+                q[level] = DiagonalGaussian(*self.posterior_heads[level](torch.cat([d, h], dim=-1)))
             if given is not None and given[level] is not None:
                 z[level] = given[level]
             elif use_mean:
@@ -230,11 +231,11 @@ class HierarchicalPosterior(Distribution):
     support = constraints.real_vector
     has_rsample = True
 
-    def __init__(self, model: HierarchicalVAE, bottom_up: list[DiagonalGaussian]) -> None:
+    def __init__(self, model: HierarchicalVAE, bottom_up: list[torch.Tensor]) -> None:
         self.model = model
         self.bottom_up = bottom_up
         self._last: tuple[torch.Tensor, Layers] | None = None
-        batch = bottom_up[0].loc.shape[:-1]
+        batch = bottom_up[0].shape[:-1]
         super().__init__(batch, torch.Size([sum(model.dims)]), validate_args=False)
 
     def rsample(self, sample_shape: torch.Size | tuple = (), generator: torch.Generator | None = None) -> torch.Tensor:

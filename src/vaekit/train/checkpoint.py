@@ -76,9 +76,23 @@ def load_tree(path: str | Path) -> dict[str, Any]:
         ) from None
 
 
+def all_finite(tensors_of: torch.nn.Module | dict[str, torch.Tensor]) -> bool:
+    """True when every floating-point tensor (a module's parameters and buffers, or a dict's) is finite."""
+    items = tensors_of.values() if isinstance(tensors_of, dict) else [*tensors_of.parameters(), *tensors_of.buffers()]
+    checks = [torch.isfinite(t).all() for t in items if t.is_floating_point()]
+    return bool(torch.stack(checks).all()) if checks else True
+
+
 def save_weights(path: str | Path, model: torch.nn.Module, metadata: dict[str, str] | None = None) -> None:
-    """The model's state dict alone, as plain safetensors (loadable by any safetensors reader)."""
+    """The model's state dict alone, as plain safetensors (loadable by any safetensors reader).
+
+    Non-finite weights are never written: the file on disk keeps the last finite ones.
+    """
     state = {k: v.detach().to("cpu").clone().contiguous() for k, v in model.state_dict().items()}
+    if not all_finite(state):
+        raise RunError(
+            f"refusing to write '{path}': the weights are not finite (training diverged). The previous file is kept."
+        )
     meta = {"format": FORMAT, **(metadata or {})}
     atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata=meta))
 
@@ -94,6 +108,11 @@ def load_weights(path: str | Path, model: torch.nn.Module) -> None:
         raise RunError(
             f"weights file '{path}' is corrupt or truncated ({exc}). Delete the run and train it again."
         ) from None
+    if not all_finite(state):
+        raise RunError(
+            f"weights file '{path}' holds non-finite values (NaN or inf): the training that wrote it diverged. "
+            "Resume from an earlier copy or train the run again with a lower train.lr."
+        )
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:

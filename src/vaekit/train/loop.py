@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -14,6 +13,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from vaekit.errors import VaekitError
+from vaekit.train.checkpoint import all_finite
 from vaekit.train.distributed import SINGLE_PROCESS, DistContext, all_reduce_sum, shard
 
 Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
@@ -44,6 +44,46 @@ def batches(data: torch.Tensor, cond: Cond | None, batch_size: int):
         yield data[start:end], {k: v[start:end] for k, v in cond.items()}
 
 
+class DivergedError(VaekitError):
+    """Training produced a non-finite loss or non-finite weights; nothing of the epoch may be written."""
+
+
+class DivergenceWatch:
+    """The first step whose loss is not finite, tracked on the device (no host sync per step), checked now and then.
+
+    `observe` after each step; `check` (a sync, and under torchrun one collective on every process at the same
+    steps) raises DivergedError naming the first bad step when any process saw a non-finite loss, or when the
+    weights are no longer finite (a finite loss can still come with an overflowing gradient).
+    """
+
+    def __init__(self, device: torch.device, step: int, ctx: DistContext) -> None:
+        self.ctx = ctx
+        self.counter = torch.full((), step, dtype=torch.int64, device=device)
+        self.first_bad = torch.full((), -1, dtype=torch.int64, device=device)
+
+    def observe(self, loss: torch.Tensor) -> None:
+        self.counter += 1  # the 1-based number of the step that produced `loss`
+        bad = ~torch.isfinite(loss.detach())
+        self.first_bad = torch.where(bad & (self.first_bad < 0), self.counter, self.first_bad)
+
+    def check(self, module: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        weights_bad = not all_finite(module)
+        flags = torch.tensor([float(self.first_bad >= 0), float(weights_bad)], device=self.first_bad.device)
+        flags = all_reduce_sum(flags, self.ctx)
+        if not bool((flags > 0).any()):
+            return
+        first = int(self.first_bad)
+        where = f"the loss was not finite at step {first}" if first >= 0 else "the weights became non-finite"
+        if first < 0 and flags[0] > 0:
+            where = "the loss was not finite on another process"
+        lr = optimizer.param_groups[0]["lr"]
+        raise DivergedError(
+            f"training diverged: {where} (by step {int(self.counter)}). Nothing of this epoch was written: the run "
+            f"keeps its last completed epoch. Lower the learning rate (it is {lr:g}), add a KL warm-up, or check "
+            "the data (a gaussian likelihood with a tiny sigma, or unscaled inputs, can diverge)."
+        )
+
+
 @dataclass
 class EpochResult:
     metrics: dict[str, float]  # means over the epoch's examples, across all processes
@@ -51,12 +91,19 @@ class EpochResult:
     seconds: float
 
 
-def reduce_means(sums: dict[str, torch.Tensor], count: int, ctx: DistContext, device) -> dict[str, float]:
-    """Sum per-process totals across processes, then divide by the total count."""
+def reduce_means(
+    sums: dict[str, torch.Tensor], count: int, ctx: DistContext, device
+) -> dict[str, float | list[float]]:
+    """Sum per-process totals across processes (one collective), then divide by the total count.
+
+    A scalar total gives a float, a vector total (e.g. a KL per dimension) a list.
+    """
     names = sorted(sums)
-    totals = torch.stack([sums[n].double() for n in names] + [torch.tensor(float(count), device=device)])
-    totals = all_reduce_sum(totals.to(torch.float64), ctx)
-    return {name: (totals[i] / totals[-1]).item() for i, name in enumerate(names)}
+    flat = [sums[n].double().reshape(-1) for n in names]
+    count_t = torch.tensor([float(count)], dtype=torch.float64, device=device)
+    totals = all_reduce_sum(torch.cat([*flat, count_t]), ctx)
+    means = (totals[:-1] / totals[-1]).split([f.numel() for f in flat])
+    return {n: m.item() if sums[n].ndim == 0 else m.tolist() for n, m in zip(names, means, strict=True)}
 
 
 def train_epoch(
@@ -89,6 +136,7 @@ def train_epoch(
     order = shard(torch.randperm(data.shape[0], generator=shuffle_generator, device=data.device), ctx)
     autocast = torch.autocast(device_type=data.device.type, dtype=autocast_dtype) if autocast_dtype else nullcontext()
     bar = tqdm(order.split(batch_size), desc=description, leave=False, disable=None if progress else True)
+    watch = DivergenceWatch(data.device, step, ctx)
     for i, idx in enumerate(bar):
         x = data.index_select(0, idx)  # (B, C, H, W)
         c = {k: v.index_select(0, idx) for k, v in cond.items()} if cond else None
@@ -100,19 +148,16 @@ def train_epoch(
         out.loss.backward()
         optimizer.step()
         step += 1
+        watch.observe(out.loss)
         n = x.shape[0]
         count += n
         for name, value in out.metrics.items():
             sums[name] = sums[name] + value.double() * n if name in sums else value.double() * n
         if i % 50 == 0:
-            loss = out.loss.item()
-            if not math.isfinite(loss):
-                raise VaekitError(
-                    f"the training loss became {loss} at step {step}. Lower train.lr, or check the data "
-                    "(a gaussian likelihood with a tiny sigma, or unscaled inputs, can diverge)."
-                )
-            bar.set_postfix(loss=f"{loss:.2f}", refresh=False)
+            watch.check(loss_module, optimizer)
+            bar.set_postfix(loss=f"{out.loss.item():.2f}", refresh=False)
     bar.close()
+    watch.check(loss_module, optimizer)  # before anything of this epoch can be written
     metrics = reduce_means(sums, count, ctx, data.device)
     return EpochResult(metrics, step, time.perf_counter() - start)
 
@@ -125,7 +170,8 @@ def evaluate_batches(
     ctx: DistContext = SINGLE_PROCESS,
     cond: Cond | None = None,
 ) -> dict[str, float]:
-    """Means over all of `data` of the per-example values fn(batch, **cond_batch) returns as (B,) tensors.
+    """Means over all of `data` of the per-example values fn(batch, **cond_batch) returns: (B,) tensors give
+    floats, (B, D) tensors lists of D floats (summed over the examples in float64).
 
     Under data parallelism each process evaluates its own slice and the sums are combined.
     """
@@ -134,7 +180,7 @@ def evaluate_batches(
     part_cond = {k: v[ctx.rank :: ctx.world_size] for k, v in (cond or {}).items()}
     for x, c in batches(part, part_cond, batch_size):
         for name, values in fn(x, **c).items():
-            total = values.double().sum()
+            total = values.double().sum(0)
             sums[name] = sums[name] + total if name in sums else total
     return reduce_means(sums, part.shape[0], ctx, data.device)
 
