@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from vaekit.atomic import atomic_write, atomic_write_text
+from vaekit.atomic import WriteError, atomic_write, atomic_write_text
 
 
 def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
@@ -16,7 +16,7 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
         tmp.write_text("half")
         raise OSError("disk full")
 
-    with pytest.raises(OSError):
+    with pytest.raises(WriteError, match="f.txt"):
         atomic_write(path, fail)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]

@@ -29,7 +29,7 @@ from vaekit.errors import ConfigError, DataError, RunError
 from vaekit.models import build_code_prior, build_model, capabilities, require
 from vaekit.train.checkpoint import load_weights
 from vaekit.train.distributed import resolve_device
-from vaekit.train.loop import batches
+from vaekit.train.loop import batches, read_epoch_records
 
 CONFIG = "config.yaml"
 WEIGHTS = "model.safetensors"
@@ -48,19 +48,40 @@ def read_config(path: Path) -> Config:
             f"'{path}' is not a vaekit run directory (no {CONFIG}). Give the --out folder of `vaekit train`."
         )
     try:
-        return config_from_dict(yaml.safe_load(file.read_text()) or {})
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"it holds a YAML {type(data).__name__}, not a mapping of config sections")
+        return config_from_dict(data)
+    except UnicodeDecodeError:
+        raise RunError(f"'{file}' is not UTF-8 text. The run directory is damaged: train the run again.") from None
+    except OSError as exc:
+        raise RunError(f"cannot read '{file}': {exc.strerror or exc}. Check the run directory.") from None
     except (yaml.YAMLError, ConfigError) as exc:
         raise RunError(f"'{file}' is not a valid vaekit config ({exc}). The run directory is damaged.") from None
 
 
+MAX_SIDE = 2**16  # no image side or channel count in a run is larger
+
+
 def read_data_shape(weights: Path) -> tuple[int, int, int]:
+    """The (C, H, W) of the images a run was trained on, from its weights' metadata, checked."""
     if not weights.is_file():
-        raise RunError(f"weights file '{weights}' is missing. The run has not finished an epoch: train it again.")
+        raise RunError(
+            f"weights file '{weights}' is missing: the run has not finished its first epoch. Continue it with "
+            f"`vaekit train --out {weights.parent} --resume`, or train it again."
+        )
     try:
         with safe_open(str(weights), framework="pt") as f:
-            return tuple(json.loads((f.metadata() or {})["data_shape"]))
+            shape = json.loads((f.metadata() or {})["data_shape"])
     except (SafetensorError, OSError, KeyError, ValueError) as exc:
         raise RunError(f"weights file '{weights}' is corrupt or truncated ({exc}). Train the run again.") from None
+    valid = isinstance(shape, list) and len(shape) == 3
+    if not valid or not all(type(v) is int and 0 < v <= MAX_SIDE for v in shape):
+        raise RunError(
+            f"weights file '{weights}' records an invalid image shape {shape!r} (expected [C, H, W], positive "
+            "sizes). The file was altered or comes from elsewhere: train the run again."
+        )
+    return tuple(shape)
 
 
 def file_digest(path: Path) -> str:
@@ -172,8 +193,8 @@ class Run:
         return self.model.reconstruct(x, generator, **self.labels_of(x, y))
 
     def metrics(self) -> list[dict]:
-        file = self.path / METRICS
-        return [json.loads(line) for line in file.read_text().splitlines() if line.strip()] if file.exists() else []
+        """One record per completed epoch (a torn last line, left by a crash, is skipped)."""
+        return read_epoch_records(self.path / METRICS)
 
 
 def load_run(path: str | Path, device: str = "cpu", *, prior: bool = True) -> Run:

@@ -14,6 +14,28 @@ from vaekit.errors import VaekitError
 from vaekit.plotting import auto_scale, image_grid, save_png
 from vaekit.run import Run
 
+MAX_SEED = 2**63 - 1
+MAX_COUNT = 100_000  # images drawn, decoded or written by one command: beyond this, memory runs out first
+
+
+def int_in(lo: int, hi: int):
+    """An argparse type: an integer from lo to hi (argparse reports anything else and exits with status 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: give an integer from {lo} to {hi}")
+        return value
+
+    return parse
+
+
+SEED = int_in(0, MAX_SEED)
+COUNT = int_in(1, MAX_COUNT)
+
 
 def output_path(path: str, suffixes: tuple[str, ...]) -> Path:
     """Check an --out path before any work: a known suffix and an existing parent folder."""

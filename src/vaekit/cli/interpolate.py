@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from vaekit.cli.common import add_data_args, load_split, output_path, save_images
+from vaekit.cli.common import add_data_args, int_in, load_split, output_path, save_images
 from vaekit.errors import VaekitError
 from vaekit.run import load_run
 from vaekit.sampling import interpolate
@@ -15,7 +15,7 @@ def add_parser(sub) -> None:
     p.add_argument("run_dir")
     add_data_args(p)
     p.add_argument("--pair", nargs=2, type=int, required=True, metavar=("I", "J"), help="indices in the split")
-    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--steps", type=int_in(2, 1000), default=10, help="images along the path (default 10)")
     p.add_argument("--out", required=True, help="FILE.png")
     p.set_defaults(func=run)
 

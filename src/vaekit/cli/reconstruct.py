@@ -6,7 +6,7 @@ import argparse
 
 import torch
 
-from vaekit.cli.common import add_data_args, load_split, output_path, save_images
+from vaekit.cli.common import COUNT, add_data_args, load_split, output_path, save_images
 from vaekit.errors import VaekitError
 from vaekit.run import load_run
 
@@ -15,7 +15,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("reconstruct", help="inputs (odd rows) above their reconstructions (even rows)")
     p.add_argument("run_dir")
     add_data_args(p)
-    p.add_argument("-n", type=int, default=32, help="number of images (default 32)")
+    p.add_argument("-n", type=COUNT, default=32, help="number of images (default 32)")
     p.add_argument("--out", required=True, help="FILE.png")
     p.set_defaults(func=run)
 

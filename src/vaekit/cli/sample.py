@@ -7,7 +7,7 @@ import sys
 
 import torch
 
-from vaekit.cli.common import generator, output_path, save_images
+from vaekit.cli.common import COUNT, SEED, generator, output_path, save_images
 from vaekit.errors import VaekitError
 from vaekit.run import load_run
 
@@ -15,8 +15,8 @@ from vaekit.run import load_run
 def add_parser(sub) -> None:
     p = sub.add_parser("sample", help="generate images from the prior (a VQ-VAE: its PixelCNN, after train-prior)")
     p.add_argument("run_dir")
-    p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-n", type=COUNT, default=64, help="number of samples (default 64)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the draws (default 0)")
     p.add_argument(
         "--label", type=int, help="a conditional model (cvae): draw this class (default: classes 0, 1, ... in turn)"
     )

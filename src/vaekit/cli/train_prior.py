@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vaekit.cli.common import int_in
 from vaekit.errors import VaekitError
 from vaekit.workflow.prior import train_prior
 
@@ -14,7 +15,7 @@ def add_parser(sub) -> None:
         "train-prior", help="fit the PixelCNN prior of a VQ-VAE run to its training set's codes (the second stage)"
     )
     p.add_argument("run_dir")
-    p.add_argument("--epochs", type=int, help="number of epochs (sets prior.epochs in the run's config)")
+    p.add_argument("--epochs", type=int_in(1, 10**7), help="number of epochs (sets prior.epochs in the run's config)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="default: the run's train.device")
     p.add_argument("--force", action="store_true", help="replace an existing prior.safetensors")
     p.add_argument("--resume", action="store_true", help="continue the prior's training from its last epoch")

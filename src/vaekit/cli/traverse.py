@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vaekit.cli.common import load_split, output_path, save_images
+from vaekit.cli.common import COUNT, int_in, load_split, output_path, save_images
 from vaekit.errors import VaekitError
 from vaekit.evaluate.diagnostics import mean_kl_per_dim
 from vaekit.plotting import kl_bar_chart, save_figure
@@ -24,9 +24,9 @@ def add_parser(sub) -> None:
     p.add_argument("--data-dir", help="where built-in data sets are looked for (default: the run's)")
     p.add_argument("--split", choices=("train", "test"), default="test")
     p.add_argument("--index", type=int, default=0, help="the reference image's index in the split (default 0)")
-    p.add_argument("--steps", type=int, default=10, help="values per dimension, K (default 10)")
+    p.add_argument("--steps", type=int_in(2, 1000), default=10, help="values per dimension, K (default 10)")
     p.add_argument("--range", type=float, default=3.0, dest="radius", help="values from -R to R (default 3)")
-    p.add_argument("--kl-examples", type=int, default=1000, help="images the KL per dimension averages over")
+    p.add_argument("--kl-examples", type=COUNT, default=1000, help="images the KL per dimension averages over")
     p.add_argument("--out", required=True, help="FILE.png for the traversals")
     p.add_argument("--kl-out", help="FILE.png for the KL bar chart (default: FILE_kl.png next to --out)")
     p.set_defaults(func=run)

@@ -8,6 +8,7 @@ suffix, so a .npz that holds a .npy is read as one array. Nothing is unpickled (
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 import zlib
@@ -74,6 +75,8 @@ def read_numpy(path: Path) -> RawData:
         raise DataError(f"cannot read {path}: {err.strerror or err}. Fix: check that it is a readable file.") from err
     if not magic.startswith((_NPY_MAGIC, _ZIP_MAGIC)):
         raise corrupt(path, "it starts with neither the .npy signature nor the .npz (zip) signature")
+    if magic.startswith(_NPY_MAGIC):
+        _check_npy_size(path)
     try:
         loaded = np.load(path, allow_pickle=False)
         if isinstance(loaded, np.ndarray):
@@ -82,6 +85,32 @@ def read_numpy(path: Path) -> RawData:
             return _load_npz(path, archive)
     except _LOAD_ERRORS as err:
         raise _not_numpy(path, err) from err
+    except MemoryError:
+        raise DataError(
+            f"{path} holds an array larger than this machine's memory (or its header claims one). Fix: check the "
+            "file; split a genuinely large data set into smaller files."
+        ) from None
+
+
+def _check_npy_size(path: Path) -> None:
+    """Refuse a .npy whose header claims more bytes than the file holds, before NumPy allocates them."""
+    try:
+        with path.open("rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read_header(f)
+            offset = f.tell()
+    except (ValueError, OSError, EOFError) as err:
+        raise _not_numpy(path, err) from err
+    claimed = math.prod(shape) * dtype.itemsize
+    if offset + claimed > path.stat().st_size:
+        raise corrupt(
+            path,
+            f"its header claims an array of shape {shape} ({claimed:,} bytes) but the file holds "
+            f"{path.stat().st_size - offset:,} bytes of data",
+        )
 
 
 def idx_files(folder: Path) -> dict[tuple[str, str], Path]:

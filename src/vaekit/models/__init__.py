@@ -1,7 +1,7 @@
 """Generative models: structure only (posterior, prior, likelihood), no loss inside. See models/base.py."""
 
 from vaekit.models.base import CAPABILITIES, LatentModel, require
-from vaekit.models.build import build_code_prior, build_model, capabilities, model_entry
+from vaekit.models.build import build_code_prior, build_model, capabilities, model_entry, parameter_count
 from vaekit.models.conditional import ConditionalVAE
 from vaekit.models.hierarchical import HierarchicalVAE
 from vaekit.models.vae import VAE
@@ -18,5 +18,6 @@ __all__ = [
     "build_model",
     "capabilities",
     "model_entry",
+    "parameter_count",
     "require",
 ]

@@ -7,6 +7,9 @@ interrupted write leaves the previous checkpoint intact.
 from __future__ import annotations
 
 import json
+import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +49,28 @@ def unflatten_tree(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return obj
 
 
+def safetensors_writer(tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> Callable[[Path], None]:
+    """A write function for atomic_write; safetensors' I/O failures become the OSError they wrap (e.g. ENOSPC),
+    so that the error names the file and the cause."""
+
+    def write(tmp: Path) -> None:
+        try:
+            save_file(tensors, str(tmp), metadata=metadata)
+        except SafetensorError as exc:
+            code = re.search(r"os error (\d+)", str(exc))
+            if code is None:
+                raise
+            raise OSError(int(code[1]), os.strerror(int(code[1]))) from None
+
+    return write
+
+
 def save_tree(path: str | Path, tree: dict[str, Any]) -> None:
     """Save a nested structure of tensors and JSON values as one safetensors file, atomically."""
     tensors: dict[str, torch.Tensor] = {}
     skeleton = flatten_tree(tree, "t", tensors)
     metadata = {"format": FORMAT, "tree": json.dumps(skeleton)}
-    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+    atomic_write(path, safetensors_writer(tensors, metadata))
 
 
 def load_tree(path: str | Path) -> dict[str, Any]:
@@ -94,7 +113,7 @@ def save_weights(path: str | Path, model: torch.nn.Module, metadata: dict[str, s
             f"refusing to write '{path}': the weights are not finite (training diverged). The previous file is kept."
         )
     meta = {"format": FORMAT, **(metadata or {})}
-    atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata=meta))
+    atomic_write(path, safetensors_writer(state, meta))
 
 
 def load_weights(path: str | Path, model: torch.nn.Module) -> None:

@@ -7,12 +7,14 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from vaekit.errors import VaekitError
+from vaekit.atomic import append_line
+from vaekit.errors import RunError, VaekitError
 from vaekit.train.checkpoint import all_finite
 from vaekit.train.distributed import SINGLE_PROCESS, DistContext, all_reduce_sum, shard
 
@@ -91,9 +93,7 @@ class EpochResult:
     seconds: float
 
 
-def reduce_means(
-    sums: dict[str, torch.Tensor], count: int, ctx: DistContext, device
-) -> dict[str, float | list[float]]:
+def reduce_means(sums: dict[str, torch.Tensor], count: int, ctx: DistContext, device) -> dict[str, float | list[float]]:
     """Sum per-process totals across processes (one collective), then divide by the total count.
 
     A scalar total gives a float, a vector total (e.g. a KL per dimension) a list.
@@ -191,6 +191,30 @@ def append_epoch_record(file, epoch: int, result: EpochResult, test: dict[str, f
     record.update({f"train_{k}": v for k, v in result.metrics.items()})
     record.update({f"test_{k}": v for k, v in test.items()})
     record.update({"train_seconds": round(result.seconds, 4), "test_seconds": round(test_seconds, 4)})
-    with open(file, "a") as f:
-        f.write(json.dumps(record) + "\n")
+    append_line(file, json.dumps(record))
     return record
+
+
+def read_epoch_records(file: Path) -> list[dict]:
+    """The records of a metrics .jsonl file; a torn last line (a crash mid-append) is skipped.
+
+    A line that does not parse anywhere else, or a record without its epoch, raises RunError.
+    """
+    if not file.exists():
+        return []
+    try:
+        lines = [ln for ln in file.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"cannot read '{file}' ({exc}). The run directory is damaged: train it again.") from None
+    records = []
+    for i, line in enumerate(lines):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            if i == len(lines) - 1:
+                break  # torn by a crash; `vaekit train --resume` rewrites the file without it
+            raise RunError(f"line {i + 1} of '{file}' is not JSON. The run directory is damaged.") from None
+        if not isinstance(record, dict) or not isinstance(record.get("epoch"), int):
+            raise RunError(f"line {i + 1} of '{file}' is not an epoch record. The run directory is damaged.")
+        records.append(record)
+    return records

@@ -5,25 +5,30 @@ it is tested each epoch, and the files it owns in the run directory. `fit` runs 
 schedule, precision and data parallelism of the run, writes after every epoch the metrics line, then the weights,
 then the training state (so a crash between them leaves a state one epoch behind, which resumes correctly), and
 `resume_state` continues it exactly: each epoch's random streams follow from (seed, epoch, rank, purpose), so no
-RNG state is stored.
+RNG state is stored. Nothing is written before the first epoch ends, so a stage killed in its first epoch leaves
+no untrained weights behind, and resuming it starts it again. `writing(out, ctx)` holds the run directory's lock
+while a stage writes into it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from vaekit.atomic import atomic_write_text
+from vaekit.atomic import atomic_write_text, remove_stale_temp_files
 from vaekit.config import Config
+from vaekit.errors import RunError
+from vaekit.lock import RunLock
 from vaekit.train.checkpoint import load_tree, save_tree, save_weights
 from vaekit.train.distributed import DistContext, autocast_dtype, barrier, seeded_generator
-from vaekit.train.loop import Cond, EpochResult, Transform, append_epoch_record, train_epoch
+from vaekit.train.loop import Cond, EpochResult, Transform, append_epoch_record, read_epoch_records, train_epoch
 from vaekit.train.schedules import lr_at_epoch
 
 Log = Callable[[str], None]
@@ -73,8 +78,6 @@ def fit(stage: Stage, out: Path, start_epoch: int = 0, step: int = 0, log: Log |
     main = stage.ctx.is_main
     log = log if main else None
     autocast = autocast_dtype(stage.precision, stage.device)
-    if start_epoch == 0 and main:
-        save_weights(out / stage.files.weights, stage.module, stage.metadata)
     shuffle_purpose, noise_purpose = stage.streams
     for epoch in range(start_epoch + 1, stage.epochs + 1):
         for group in stage.optimizer.param_groups:
@@ -107,8 +110,6 @@ def fit(stage: Stage, out: Path, start_epoch: int = 0, step: int = 0, log: Log |
         if log:
             words = stage.epoch_line(result.metrics, test)
             log(f"{stage.name} {epoch}/{stage.epochs}  {words}  ({result.seconds:.1f} s + {test_seconds:.1f} s)")
-    if main and not (out / stage.files.state).exists():  # zero epochs: still a complete, resumable stage
-        save_state(stage, out, epoch=0, step=0)
     barrier(stage.ctx)  # the files are complete before any process reads them
 
 
@@ -123,22 +124,69 @@ def save_state(stage: Stage, out: Path, epoch: int, step: int) -> None:
     save_tree(out / stage.files.state, state)
 
 
+STATE_KEYS = ("model", "optimizer", "epoch", "step")
+
+
 def resume_state(stage: Stage, out: Path) -> tuple[int, int]:
     """Load the stage's training state into its module and optimizer; drop metrics lines past it.
 
-    Returns (epoch, step) to pass to `fit`.
+    Everything is checked before anything is changed: the state's keys, counters and tensors must fit this
+    stage (RunError otherwise), and stage.epochs must go past the epochs already done. A stage that never
+    finished an epoch (no state, no metrics, no weights) starts again from epoch 0. Returns (epoch, step) for
+    `fit`.
     """
-    state = load_tree(out / stage.files.state)
-    stage.module.load_state_dict(state["model"])
-    stage.optimizer.load_state_dict(state["optimizer"])
+    files = stage.files
+    state_file = out / files.state
+    if not state_file.exists():
+        if any((out / name).exists() for name in (files.metrics, files.weights)):
+            raise RunError(
+                f"'{state_file}' is missing, but the run has finished epochs: it cannot continue exactly. "
+                "Train it again with --force."
+            )
+        return 0, 0
+    state = load_tree(state_file)
+    if not isinstance(state, dict) or any(key not in state for key in STATE_KEYS):
+        raise RunError(
+            f"'{state_file}' lacks some of {', '.join(STATE_KEYS)}: it is not a training state of this version "
+            "of vaekit. Train the run again with --force."
+        )
+    epoch, step = state["epoch"], state["step"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (epoch, step)):
+        raise RunError(f"'{state_file}' holds invalid counters (epoch {epoch!r}, step {step!r}). Train it again.")
+    if stage.epochs <= epoch:
+        raise RunError(
+            f"the run in '{out}' has already trained {epoch} epochs; to continue it, give a larger number of "
+            f"epochs in all (e.g. --epochs {epoch + 10}). Nothing was changed."
+        )
+    try:
+        stage.module.load_state_dict(state["model"])
+        stage.optimizer.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as exc:
+        first = " ".join(line.strip() for line in str(exc).splitlines())[:300]
+        raise RunError(
+            f"'{state_file}' does not fit the model of '{out / 'config.yaml'}' ({first}): the config or the state "
+            "comes from another run. Restore the run's own files, or train it again with --force."
+        ) from None
     barrier(stage.ctx)
     if stage.ctx.is_main:
-        truncate_metrics(out / stage.files.metrics, state["epoch"])
-    return state["epoch"], state["step"]
+        truncate_metrics(out / files.metrics, epoch)
+    return epoch, step
 
 
 def truncate_metrics(file: Path, epochs: int) -> None:
-    """Keep the metrics lines of the first `epochs` epochs (a crash can leave one of an unfinished epoch)."""
+    """Keep the metrics lines of the first `epochs` epochs (a crash can leave one of an unfinished epoch, or a
+    torn last line)."""
     if file.exists():
-        lines = [ln for ln in file.read_text().splitlines() if ln.strip() and json.loads(ln)["epoch"] <= epochs]
+        lines = [json.dumps(r) for r in read_epoch_records(file) if r["epoch"] <= epochs]
         atomic_write_text(file, "".join(ln + "\n" for ln in lines))
+
+
+@contextmanager
+def writing(out: Path, ctx: DistContext) -> Iterator[None]:
+    """Hold the run directory's lock (main process) and clear what an interrupted atomic write left in it."""
+    if not ctx.is_main:
+        yield
+        return
+    with RunLock(out):
+        remove_stale_temp_files(out)
+        yield

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from vaekit.atomic import atomic_write_text
-from vaekit.config import Config
+from vaekit.config import Config, validate
 from vaekit.errors import RunError
 from vaekit.models import VQVAE, build_code_prior, require
 from vaekit.objectives import PriorNll
@@ -24,7 +24,7 @@ from vaekit.run import CONFIG, PRIOR, PRIOR_METRICS, PRIOR_STATE, WEIGHTS, Run, 
 from vaekit.train.distributed import barrier, local_batch_size, seeded_generator, setup, wrap
 from vaekit.train.loop import LossModule, evaluate_batches
 from vaekit.workflow.data import load_run_data
-from vaekit.workflow.fit import Log, Stage, StageFiles, adam, fit, resume_state
+from vaekit.workflow.fit import Log, Stage, StageFiles, adam, fit, resume_state, writing
 
 PRIOR_FILES = StageFiles(PRIOR, PRIOR_STATE, PRIOR_METRICS)
 
@@ -111,18 +111,20 @@ def train_prior(
         )
     if epochs is not None:
         config.prior.epochs = epochs
+        validate(config)
     stage = prior_stage(run, config)
-    start_epoch, step = (0, 0)
-    if resume:
-        start_epoch, step = resume_state(stage, path)
-    if stage.ctx.is_main:
-        if epochs is not None:
-            atomic_write_text(path / CONFIG, config.to_yaml())
-        if not resume:
-            for name in (PRIOR_METRICS, PRIOR_STATE):
-                (path / name).unlink(missing_ok=True)
-    barrier(stage.ctx)
-    fit(stage, path, start_epoch, step, log=log)
+    with writing(path, stage.ctx):
+        start_epoch, step = (0, 0)
+        if resume:
+            start_epoch, step = resume_state(stage, path)
+        if stage.ctx.is_main:
+            if epochs is not None:
+                atomic_write_text(path / CONFIG, config.to_yaml())
+            if not resume:
+                for name in (PRIOR_METRICS, PRIOR_STATE):
+                    (path / name).unlink(missing_ok=True)
+        barrier(stage.ctx)
+        fit(stage, path, start_epoch, step, log=log)
     if log and stage.ctx.is_main:
         log(f"wrote {path / PRIOR}")
     return load_run(path, device=str(stage.device))

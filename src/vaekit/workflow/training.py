@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,10 +18,11 @@ from pathlib import Path
 import torch
 
 from vaekit.atomic import atomic_write_text
-from vaekit.config import Config
-from vaekit.errors import RunError
+from vaekit.config import Config, validate
+from vaekit.errors import ConfigError, RunError
 from vaekit.evaluate.by_model import evaluation_for
-from vaekit.models import build_model, capabilities
+from vaekit.lock import LOCK_FILE
+from vaekit.models import build_model, capabilities, parameter_count
 from vaekit.objectives import build_objective
 from vaekit.plotting import auto_scale, image_grid, save_png
 from vaekit.run import CONFIG, METRICS, PRIOR, SAMPLES, STATE, WEIGHTS, Run, load_run, read_config
@@ -28,7 +30,7 @@ from vaekit.train.distributed import DistContext, barrier, local_batch_size, see
 from vaekit.train.loop import LossModule, evaluate_batches
 from vaekit.train.schedules import lr_at_epoch
 from vaekit.workflow.data import RunData, load_run_data
-from vaekit.workflow.fit import Log, Stage, StageFiles, adam, fit, resume_state
+from vaekit.workflow.fit import Log, Stage, StageFiles, adam, fit, resume_state, writing
 
 MODEL_FILES = StageFiles(WEIGHTS, STATE, METRICS)
 
@@ -52,6 +54,7 @@ def prepare(config: Config) -> Prepared:
     ctx, device = setup(config.train.device)
     batch_size = local_batch_size(config.train.batch_size, ctx)
     data = load_run_data(config, device)  # sets model.num_classes of a conditional model from the labels
+    check_model_fits(config, data.data.shape)
     model = build_model(config.model, data.data.shape, seed=config.train.seed).to(device)
     steps_per_epoch = math.ceil(data.train_x.shape[0] / config.train.batch_size)
     objective = build_objective(config.objective, steps_per_epoch, capabilities=capabilities(config.model))
@@ -99,13 +102,29 @@ def prepare(config: Config) -> Prepared:
     return Prepared(config, ctx, device, data, stage)
 
 
+def check_model_fits(config: Config, shape: tuple[int, ...]) -> None:
+    """Refuse, before allocating anything, a model whose training needs more memory than the machine has."""
+    count = parameter_count(config.model, shape)
+    need = count * 4 * 4  # float32 weights, gradients and Adam's two moments
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else None
+    if memory and need > memory:
+        raise ConfigError(
+            f"the model has {count:,} parameters: training it needs at least {need / 2**30:.1f} GiB, more than this "
+            f"machine's {memory / 2**30:.1f} GiB. Use smaller model.latent_dim, model.network.hidden or channels."
+        )
+
+
 def check_out_dir(out: Path, force: bool) -> None:
     """Refuse to overwrite an existing run unless forced, and never delete a folder that is not a run."""
+    parent = next((p for p in [out, *out.parents] if p.exists()), None)
+    if parent is not None and parent != out and not parent.is_dir():
+        raise RunError(f"--out '{out}' lies under '{parent}', which is a file. Choose a folder path for the run.")
     if not out.exists():
         return
     if not out.is_dir():
         raise RunError(f"--out '{out}' exists and is a file. Choose a folder path for the run.")
-    if not any(out.iterdir()):
+    entries = [p for p in out.iterdir() if p.name != LOCK_FILE]
+    if not entries:
         return
     if not (out / CONFIG).exists():
         raise RunError(
@@ -114,9 +133,20 @@ def check_out_dir(out: Path, force: bool) -> None:
         )
     if not force:
         raise RunError(
-            f"run directory '{out}' already exists. Pass --force to overwrite it, --resume to continue it, "
-            "or choose another --out."
+            f"run directory '{out}' already exists. Pass --force (force=True in Python) to overwrite it, --resume "
+            "(vaekit.resume) to continue it, or choose another --out."
         )
+
+
+def clear_run_dir(out: Path) -> None:
+    """Delete a run directory's contents, keeping the lock file its writer holds."""
+    for entry in out.iterdir():
+        if entry.name == LOCK_FILE:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def default_out(config: Config) -> Path:
@@ -134,18 +164,25 @@ def train(config: Config, out: str | Path | None = None, *, force: bool = False,
     check_out_dir(out, force)
     barrier(prepared.ctx)  # every process has checked `out` before the main one changes it
     if prepared.ctx.is_main:
-        if out.exists() and force:
-            shutil.rmtree(out)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / CONFIG, config.to_yaml())
-    fit(prepared.stage, out, log=log)
-    return _finish(prepared, out, log)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise RunError(f"cannot create the run directory '{out}': {err.strerror or err}.") from None
+    with writing(out, prepared.ctx):
+        if prepared.ctx.is_main:
+            check_out_dir(out, force)  # again under the lock: another process may have written a run meanwhile
+            if force:
+                clear_run_dir(out)
+            atomic_write_text(out / CONFIG, config.to_yaml())
+        fit(prepared.stage, out, log=log)
+        return _finish(prepared, out, log)
 
 
 def resume(path: str | Path, epochs: int | None = None, *, device: str | None = None, log: Log | None = None) -> Run:
     """Continue a run from its last completed epoch (to `epochs` in all, if given; on `device`, if given).
 
-    The number of processes may differ from the interrupted run's: the state holds no per-process RNG.
+    The number of processes may differ from the interrupted run's: the state holds no per-process RNG. Every
+    check (the config, the number of epochs, the training state) passes before anything is written.
     """
     path = Path(path)
     config = read_config(path)
@@ -158,12 +195,14 @@ def resume(path: str | Path, epochs: int | None = None, *, device: str | None = 
         config.train.epochs = epochs
     if device is not None:
         config.train.device = device
+    validate(config)
     prepared = prepare(config)
-    start_epoch, step = resume_state(prepared.stage, path)
-    if prepared.ctx.is_main:
-        atomic_write_text(path / CONFIG, config.to_yaml())
-    fit(prepared.stage, path, start_epoch, step, log=log)
-    return _finish(prepared, path, log)
+    with writing(path, prepared.ctx):
+        start_epoch, step = resume_state(prepared.stage, path)
+        if prepared.ctx.is_main:
+            atomic_write_text(path / CONFIG, config.to_yaml())
+        fit(prepared.stage, path, start_epoch, step, log=log)
+        return _finish(prepared, path, log)
 
 
 def _finish(p: Prepared, out: Path, log: Log | None) -> Run:
