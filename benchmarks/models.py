@@ -3,9 +3,9 @@
 Trains, one after the other (run it alone on the machine), the one-layer `iwae-paper` VAE, `iwae-paper-2layer`
 (hierarchical, top-down inference), `vampprior-mnist` and `hvae-mnist`, each for as many whole epochs as fit in
 `--budget-minutes` of training (measured on its first epoch, then resumed to that count), with the batch size,
-learning rate and schedule given below for that budget. Then estimates log p(x) with K = `--iw-samples` on the
-first `--eval-limit` test digits (a fresh binarization, seed 0, the same for every model), and the best model on
-all of them. Prints one JSON row per model and writes them to OUT/models_benchmark.json.
+learning rate and schedule given below for that budget. Then estimates log p(x) with K = `--iw-samples` on
+`--eval-limit` test digits (a seeded random subset and a fresh binarization, seed 0, the same for every model),
+and the best model on all of them. Prints one JSON row per model and writes them to OUT/models_benchmark.json.
 
     VAEKIT_DATA=../shared/data python benchmarks/models.py --budget-minutes 20 --out runs/bench-models
     VAEKIT_DATA=../shared/data python benchmarks/models.py --budget-minutes 2 --eval-limit 200 --iw-samples 500 \
@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from pathlib import Path
 
 import vaekit
+from budget import train_for_budget  # benchmarks/budget.py, beside this script
 from machine import machine_info  # benchmarks/machine.py, beside this script
 from vaekit.workflow.evaluation import evaluate_run
 
@@ -53,21 +53,6 @@ PAPERS = {  # test NLL in nats, K = 5000, full schedules
 }
 
 
-def train_for(preset: str, out: Path, budget_seconds: float, extra: list[str]) -> tuple[vaekit.Run, int, float]:
-    """Train `preset` for the whole epochs that fit in the budget: one epoch to measure, then resume."""
-    overrides = ["train.progress=false", *BUDGET_SETTINGS[preset], *extra]
-    config = vaekit.load_config(preset=preset, overrides=[*overrides, "train.epochs=1"])
-    log = lambda msg: print(f"[{preset}] {msg}", flush=True)  # noqa: E731
-    run = vaekit.train(config, out, force=True, log=log)
-    first = run.metrics()[0]
-    per_epoch = first["train_seconds"] + first["test_seconds"]
-    epochs = max(1, math.floor(budget_seconds / per_epoch))
-    if epochs > 1:
-        run = vaekit.resume(out, epochs=epochs, log=log)
-    seconds = sum(m["train_seconds"] + m["test_seconds"] for m in run.metrics())
-    return run, epochs, seconds
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", nargs="+", default=list(BUDGET_SETTINGS), choices=list(BUDGET_SETTINGS))
@@ -82,7 +67,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for preset in args.models:
-        run, epochs, seconds = train_for(preset, out / preset, args.budget_minutes * 60, [])
+        run, epochs, seconds = train_for_budget(
+            preset, BUDGET_SETTINGS[preset], out / preset, args.budget_minutes * 60, preset
+        )
         start = time.perf_counter()
         report = evaluate_run(run, limit=args.eval_limit, iw_samples=args.iw_samples)
         row = {

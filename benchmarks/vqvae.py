@@ -2,11 +2,12 @@
 
 Trains, on dynamically binarized MNIST, (1) the `seed-mnist` VAE, (2) the `mnist-vqvae` VQ-VAE with dead-code
 revival and (3) the same VQ-VAE without revival (objective.revive_every=0), then fits the PixelCNN prior of (2)
-(`vaekit train-prior`). On `--eval-limit` test digits (one fixed binarization, the same for every model) it reports:
-reconstruction log-likelihood (nats per digit) and squared error of the decoded means, an upper bound on
-bits/dim (-ELBO / (784 ln 2); the VQ-VAE's is reconstruction + prior NLL of the codes), and for the VQ-VAEs the
-perplexity and number of unused codes of the test codes. Sharpness: the mean per-pixel entropy (nats) of the
-decoded Bernoulli means of `--num-samples` samples: lower is sharper (a blurry grey pixel is near ln 2 = 0.693).
+(`vaekit train-prior`). On `--eval-limit` test digits drawn at random (seed 0; one fixed binarization, the same
+for every model) it reports: reconstruction log-likelihood (nats per digit) and squared error of the decoded
+means, an upper bound on bits/dim (-ELBO / (784 ln 2); the VQ-VAE's is reconstruction + prior NLL of the codes),
+and for the VQ-VAEs the perplexity and number of unused codes of the test codes. Sharpness: the mean per-pixel
+entropy (nats) of the decoded Bernoulli means of `--num-samples` samples: lower is sharper (a blurry grey pixel is
+near ln 2 = 0.693).
 Entropy cannot tell a sharp digit from sharp noise, so a small MLP digit classifier (784-256-10, trained here for
 two epochs on the grayscale training digits) also scores the samples: its mean top-class probability
 ("confidence") and the perplexity of its predicted-class histogram (10 when every digit class is equally common).
@@ -33,6 +34,7 @@ from vaekit.evaluate.codebook import vq_report
 from vaekit.evaluate.report import likelihood_report
 from vaekit.plotting import image_grid, save_png
 from vaekit.workflow.data import load_run_data
+from vaekit.workflow.evaluation import random_subset
 from vaekit.workflow.prior import train_prior
 
 
@@ -119,7 +121,8 @@ def main() -> None:
     # One fixed binarization of the test digits, shared by every model.
     loaded = load_run_data(runs["vae"].config, torch.device("cpu"))
     data, train_x, test_x = loaded.data, loaded.train_x, loaded.test_x
-    x = binarize(test_x[: args.eval_limit], torch.Generator().manual_seed(0))
+    subset = random_subset(test_x.shape[0], args.eval_limit, seed=0)  # a random subset: the test set may be sorted
+    x = binarize(test_x if subset is None else test_x[subset], torch.Generator().manual_seed(0))
     g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
     rows: dict[str, dict] = {}
     classifier, classifier_seconds = timed(train_classifier, train_x, data.train_labels)

@@ -35,11 +35,14 @@ class NetworkConfig:
 
 @dataclass
 class LikelihoodConfig:
-    """p(x|z): `bernoulli` (logits) or `gaussian` with fixed or learned sigma."""
+    """p(x|z): `bernoulli` (logits), `gaussian` (a density), or a discretized likelihood over the pixels' `levels`
+    values (docs/likelihood.md says which to use for which data)."""
 
-    type: str = "bernoulli"  # bernoulli | gaussian
-    sigma: float = 1.0  # gaussian: the fixed standard deviation, or the initial one when learned
-    learn_sigma: str = "none"  # gaussian: none | shared | per_pixel
+    type: str = "bernoulli"  # bernoulli | gaussian | discretized_logistic | discretized_gaussian
+    sigma: float = 1.0  # gaussian, discretized_gaussian: the fixed standard deviation, or the initial one when learned
+    learn_sigma: str = "none"  # gaussian, discretized_gaussian: none | shared | per_pixel | decoder (a function of z)
+    components: int = 5  # discretized_logistic: K, logistics in each pixel's mixture (PixelCNN++: 10)
+    levels: int = 0  # values a pixel takes (256: 8-bit); 0: from the training data, and stays 0 for continuous data
 
 
 @dataclass
@@ -320,7 +323,7 @@ def config_from_dict(data: dict[str, Any]) -> Config:
 
 _CHOICES = {
     "model.network.activation": ("relu", "tanh", "elu", "leaky_relu", "gelu", "silu"),
-    "model.likelihood.learn_sigma": ("none", "shared", "per_pixel"),
+    "model.likelihood.learn_sigma": ("none", "shared", "per_pixel", "decoder"),
     "model.prior.type": ("standard_normal", "vamp"),
     "data.binarize": ("none", "static", "dynamic"),
     "train.device": ("cpu", "cuda", "auto"),
@@ -405,8 +408,8 @@ def validate(config: Config) -> None:
     for key, value in positive.items():
         if value <= 0:
             raise ConfigError(f"config key '{key}' must be positive, got {value}.")
-    if config.train.epochs < 0:
-        raise ConfigError(f"config key 'train.epochs' must be >= 0, got {config.train.epochs}.")
+    if config.train.epochs < 1:
+        raise ConfigError(f"config key 'train.epochs' (--epochs) must be at least 1, got {config.train.epochs}.")
     if config.objective.beta < 0:
         raise ConfigError(f"config key 'objective.beta' must be >= 0, got {config.objective.beta}.")
     if config.objective.warmup_steps < 0 or config.objective.warmup_epochs < 0:
@@ -452,6 +455,7 @@ def _validate_vq(config: Config) -> None:
         "prior.num_layers": prior.num_layers,
         "prior.batch_size": prior.batch_size,
         "prior.lr": prior.lr,
+        "prior.epochs": prior.epochs,
     }
     for key, value in positive.items():
         if value <= 0:
@@ -461,7 +465,6 @@ def _validate_vq(config: Config) -> None:
         "objective.commitment": objective.commitment,
         "objective.revive_every": objective.revive_every,
         "objective.revive_threshold": objective.revive_threshold,
-        "prior.epochs": prior.epochs,
     }
     for key, value in non_negative.items():
         if value < 0:

@@ -12,7 +12,7 @@ import sys
 from tqdm.auto import tqdm
 
 from vaekit.atomic import atomic_write_text
-from vaekit.cli.common import output_path
+from vaekit.cli.common import SEED, int_in, output_path
 from vaekit.evaluate.by_model import evaluation_for
 from vaekit.evaluate.disentanglement import DCI_MODELS
 from vaekit.run import load_run
@@ -30,18 +30,26 @@ def add_parser(sub) -> None:
     p.add_argument("--data", help="a data source (default: the one the run was trained on)")
     p.add_argument("--data-dir", help="where built-in data sets are looked for (default: the run's)")
     p.add_argument("--split", choices=("train", "test"), default="test")
-    p.add_argument("--limit", type=int, help="evaluate only the first N examples of the split")
-    p.add_argument("--iw-samples", type=int, default=5000, help="importance samples K (default 5000)")
-    p.add_argument("--batch-size", type=int, default=100, help="examples per batch (memory, not results)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the importance samples and binarization")
+    p.add_argument(
+        "--limit", type=int_in(1, 10**9), help="evaluate a random subset of N examples of the split (drawn with --seed)"
+    )
+    p.add_argument("--iw-samples", type=int_in(1, 10**7), default=5000, help="importance samples K (default 5000)")
+    p.add_argument("--batch-size", type=int_in(1, 10**6), default=100, help="examples per batch (memory, not results)")
+    p.add_argument(
+        "--seed", type=SEED, default=0, help="seed of the importance samples, binarization, dequantization and --limit"
+    )
     p.add_argument(
         "--disentanglement",
         action="store_true",
         help="instead: MIG, FactorVAE, beta-VAE and DCI scores on the factor grid of the run's data "
         "(shapes, dsprites), and test-split reconstruction",
     )
-    p.add_argument("--num-train", type=int, default=10_000, help="--disentanglement: training points per metric")
-    p.add_argument("--num-eval", type=int, default=5_000, help="--disentanglement: evaluation points per metric")
+    p.add_argument(
+        "--num-train", type=int_in(1, 10**7), default=10_000, help="--disentanglement: training points per metric"
+    )
+    p.add_argument(
+        "--num-eval", type=int_in(1, 10**7), default=5_000, help="--disentanglement: evaluation points per metric"
+    )
     p.add_argument(
         "--dci-model",
         choices=DCI_MODELS,
@@ -54,14 +62,25 @@ def add_parser(sub) -> None:
 
 
 def format_report(report: dict, summary: tuple[str, ...]) -> str:
-    """The `summary` numbers as a two-column table (nats per example unless named otherwise)."""
-    lines = [f"{'':19s} {'value':>12}   (nats per example; bits_per_dim in bits per pixel)"]
+    """The `summary` numbers as a two-column table (nats per example unless named otherwise).
+
+    Where the likelihood gives no bits/dim (a density on continuous data), `nats_per_dim` stands in its place;
+    `per_dim_unit` says what the per-dimension number is.
+    """
+    lines = [f"{'':19s} {'value':>12}   (nats per example unless named otherwise)"]
     for key in summary:
+        if key == "bits_per_dim" and key not in report and "nats_per_dim" in report:
+            key = "nats_per_dim"
         value = report[key]
         lines.append(f"{key:19s} {value:12.4f}" if isinstance(value, float) else f"{key:19s} {value:>12}")
+    if "per_dim_unit" in report:
+        lines.append(f"per dimension: {report['per_dim_unit']}")
     samples = f"K = {report['iw_samples']}, " if "iw_samples" in report else ""
+    subset = report.get("subset")
+    drawn = f" (a random {subset['size']} of {subset['of']}, seed {subset['seed']})" if subset else ""
     lines.append(
-        f"{report['num_examples']} {report['split']} examples of {report['data']}, {samples}{report['seconds']:.1f} s"
+        f"{report['num_examples']} {report['split']} examples{drawn} of {report['data']}, {samples}"
+        f"{report['seconds']:.1f} s"
     )
     return "\n".join(lines)
 

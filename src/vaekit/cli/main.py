@@ -6,10 +6,34 @@ import argparse
 import sys
 
 from vaekit import __version__
-from vaekit.cli import datasets, encode, evaluate, interpolate, reconstruct, sample, train, train_prior, traverse
+from vaekit.cli import (
+    datasets,
+    encode,
+    evaluate,
+    explore,
+    interpolate,
+    reconstruct,
+    report,
+    sample,
+    train,
+    train_prior,
+    traverse,
+)
 from vaekit.errors import VaekitError
 
-SUBCOMMANDS = (train, train_prior, sample, reconstruct, encode, interpolate, traverse, evaluate, datasets)
+SUBCOMMANDS = (
+    train,
+    train_prior,
+    sample,
+    reconstruct,
+    encode,
+    interpolate,
+    traverse,
+    evaluate,
+    report,
+    explore,
+    datasets,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command and return its exit status: 0, 2 for bad input (argparse's usage errors included), 130."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help, --version, or a usage error it has already printed
+        return exit_.code if isinstance(exit_.code, int) else 2
     try:
         return args.func(args)
     except VaekitError as exc:

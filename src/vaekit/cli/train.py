@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from vaekit.cli.common import SEED, int_in
 from vaekit.config import load_config
 from vaekit.errors import ConfigError
 from vaekit.train.distributed import teardown
@@ -17,12 +19,13 @@ def add_parser(sub) -> None:
     p.add_argument("--preset", help="a built-in config (seed-mnist, pytorch-example, quickstart, ...)")
     p.add_argument("--data", help="data source: a built-in name or a path (sets data.source)")
     p.add_argument("--data-dir", help="where built-in data sets are looked for (sets data.data_dir)")
-    p.add_argument("--epochs", type=int, help="number of epochs in all (sets train.epochs)")
-    p.add_argument("--seed", type=int, help="random seed (sets train.seed)")
+    p.add_argument("--epochs", type=int_in(1, 10**7), help="number of epochs in all (sets train.epochs)")
+    p.add_argument("--seed", type=SEED, help="random seed (sets train.seed)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="sets train.device (default cpu)")
     p.add_argument("--out", help="the run directory to write (default: runs/<data>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument("--force", action="store_true", help="overwrite an existing run directory")
+    p.add_argument("--report", action="store_true", help="write RUN_DIR/report.html at the end (see `vaekit report`)")
     p.set_defaults(func=run)
 
 
@@ -47,8 +50,8 @@ def _run(args: argparse.Namespace) -> int:
                 "--resume continues a run with its own config; only --epochs and --device may change. "
                 "Remove the config file, preset, data and override arguments."
             )
-        resume(args.out, epochs=args.epochs, device=args.device, log=log)
-        return 0
+        trained = resume(args.out, epochs=args.epochs, device=args.device, log=log)
+        return _report(args, trained, log)
     flags = {
         "data.source": args.data,
         "data.data_dir": args.data_dir,
@@ -58,5 +61,15 @@ def _run(args: argparse.Namespace) -> int:
     }
     given = [(k, v) for k, v in flags.items() if v is not None]
     config = load_config(configs[0] if configs else None, preset=args.preset, overrides=given + overrides)
-    train(config, args.out, force=args.force, log=log)
+    trained = train(config, args.out, force=args.force, log=log)
+    return _report(args, trained, log)
+
+
+def _report(args: argparse.Namespace, trained, log) -> int:
+    """With --report, the run's HTML report, written by the main process only (under torchrun: rank 0)."""
+    if args.report and int(os.environ.get("RANK", "0")) == 0:
+        from vaekit.report import write_report
+
+        out = write_report(trained, trained.path / "report.html", log=lambda msg: log(f"report: {msg}"))
+        log(f"wrote {out}")
     return 0

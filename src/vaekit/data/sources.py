@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Callable
@@ -32,6 +33,7 @@ class BuiltinSource:
     urls: tuple[str, ...] = ()  # official base URLs, tried in order (VAEKIT_MIRROR replaces them)
     homepage: str | None = None  # where to get the files, for a source without `urls` (not downloaded)
     subset_size: int | None = None  # a FactorGrid source: images drawn by default ('name:N' draws N)
+    levels: int | None = 256  # the values a pixel takes (ImageData.levels); None: continuous
 
 
 def default_data_dir() -> Path:
@@ -126,6 +128,7 @@ SOURCES: dict[str, BuiltinSource] = {
             "digits",
             "scikit-learn's 1797 handwritten digits, 1x8x8, 10 classes; bundled (no download), hold-out test",
             _read_digits,
+            levels=17,  # counts 0..16 of a 4x4 block of a 32x32 bitmap
         ),
         BuiltinSource(
             "mnist",
@@ -151,6 +154,7 @@ SOURCES: dict[str, BuiltinSource] = {
             "binarized_mnist",
             _BINARIZED_FILES,
             ("http://www.cs.toronto.edu/~larocheh/public/datasets/binarized_mnist/",),
+            levels=2,
         ),
         BuiltinSource(
             "cifar10",
@@ -166,6 +170,7 @@ SOURCES: dict[str, BuiltinSource] = {
             "loads a seeded subset, 'shapes:N' for N images (default 100000)",
             read_shapes,
             subset_size=100_000,
+            levels=2,
         ),
         BuiltinSource(
             "dsprites",
@@ -176,6 +181,7 @@ SOURCES: dict[str, BuiltinSource] = {
             (RemoteFile(DSPRITES_FILE, "md5:7da33b31b13a06f4b04a70402ce90c2e"),),
             homepage=DSPRITES_URL,
             subset_size=100_000,
+            levels=2,
         ),
     )
 }
@@ -277,6 +283,10 @@ def load_data(
         download: fetch missing built-in files (from the official URLs, or $VAEKIT_MIRROR) and verify
             their checksums; when False, missing files raise DataError.
 
+    The result's `levels` is the number of values a pixel takes: each built-in source's own (256 for 8-bit ones,
+    17 for digits, 2 for binary ones); for a path, 2 if every pixel is 0 or 1, 256 for integer arrays and image
+    files, None (continuous) for float arrays.
+
     Raises DataError for every problem with the input, with a message that names the file and the fix.
     """
     source = os.fspath(source)
@@ -290,7 +300,18 @@ def load_data(
         raw = _read_builtin(spec, _data_root(data_dir), download)
         if isinstance(raw, FactorGrid):
             size = size if size is not None else min(spec.subset_size or raw.size, raw.size)
-            return draw_subset(source, raw, size, test_fraction, split_seed)
-    else:
-        raw = read_path(_existing_path(source))
-    return build_image_data(source, raw, test_fraction, split_seed)
+            return dataclasses.replace(draw_subset(source, raw, size, test_fraction, split_seed), levels=spec.levels)
+        data = build_image_data(source, raw, test_fraction, split_seed)
+        return dataclasses.replace(data, levels=spec.levels)
+    raw = read_path(_existing_path(source))
+    data = build_image_data(source, raw, test_fraction, split_seed)
+    return dataclasses.replace(data, levels=_levels_of_arrays(raw, data.is_binary))
+
+
+def _levels_of_arrays(raw: RawData, is_binary: bool) -> int | None:
+    """The values a pixel of arrays read from a path takes: 2 when every pixel is 0 or 1; 256 for integer
+    arrays (8-bit values, divided by 255 by `build_image_data`) and image files; None (continuous) for floats."""
+    if is_binary:
+        return 2
+    splits = [s for s in raw if s is not None]
+    return 256 if all(s.images.dtype.kind in "uib" for s in splits) else None

@@ -15,7 +15,8 @@ from vaekit.errors import DataError
 
 @dataclass(frozen=True, eq=False)  # eq=False: `==` on tensor fields has no single truth value
 class ImageData:
-    """A train/test pair of float32 image tensors (N, C, H, W) with values in [0, 1], optional labels and factors."""
+    """A train/test pair of float32 image tensors (N, C, H, W) with values in [0, 1], optional labels and factors,
+    and the number of values a pixel takes (`levels`)."""
 
     name: str  # the source as given to `load_data`
     train: torch.Tensor  # (N, C, H, W) float32, contiguous
@@ -25,6 +26,9 @@ class ImageData:
     is_binary: bool = False  # every pixel is exactly 0 or 1
     train_factors: torch.Tensor | None = None  # (N, K) int64 indices of the generative factors, e.g. dSprites'
     test_factors: torch.Tensor | None = None  # (M, K) int64
+    # The values a pixel takes, x = v / (levels - 1) for v = 0..levels-1: 256 for 8-bit images, 17 for scikit-learn's
+    # digits, 2 for binary pixels; None for continuous data (float pixels). Decides how likelihoods are reported.
+    levels: int | None = None
 
     def __post_init__(self) -> None:
         for split, x, y, f in (
@@ -69,7 +73,7 @@ class ImageData:
         factors = f", {self.train_factors.shape[1]} factors" if self.train_factors is not None else ""
         return (
             f"ImageData(name={self.name!r}, train={tuple(self.train.shape)}, test={tuple(self.test.shape)}, "
-            f"{labels}{factors}, is_binary={self.is_binary})"
+            f"{labels}{factors}, is_binary={self.is_binary}, levels={self.levels})"
         )
 
 

@@ -8,9 +8,11 @@ is computed in chunks of samples with a running logsumexp, so memory does not gr
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
+from vaekit.discretized import bin_width, log_bin_width
 from vaekit.objectives.elbo import elbo_terms
 from vaekit.objectives.iwae import log_importance_weights
 
@@ -53,5 +55,66 @@ def iw_log_likelihood(
 
 
 def bits_per_dim(log_likelihood: float, num_dims: int) -> float:
-    """-log p(x) / (D ln 2): nats per example to bits per data dimension."""
+    """-log p(x) / (D ln 2): nats per example to bits per data dimension (for a probability of discrete values)."""
     return -log_likelihood / (num_dims * math.log(2.0))
+
+
+@dataclass(frozen=True)
+class PixelMeasure:
+    """What a likelihood's log_prob measures on a data set, and so the unit its per-dimension number honestly has.
+
+    support: the likelihood's (vaekit.nn.likelihoods): "binary", "levels" or "real" (a density).
+    levels: the values a pixel of the evaluated data takes (ImageData.levels; 2 when binarized); None: continuous.
+
+    - a probability of the data's values (discrete support, or Bernoulli on binary pixels): bits/dim as it is;
+    - a density on pixels of L values, trained and evaluated on dequantized pixels x + w (u - 1/2), w = 1/(L-1):
+      log P(v) >= E_u[log p(x + w (u - 1/2))] + D log w (Theis et al. 2016), so -(log p + D log w) / (D ln 2)
+      is an upper bound on the discrete bits/dim, comparable with a discrete likelihood's;
+    - a density on continuous data: nats per dimension (density); it is not a number of bits and can be negative;
+    - a Bernoulli on pixels that are not binary: a cross-entropy of intensities, not a likelihood; nats/dim.
+    """
+
+    support: str
+    levels: int | None
+
+    @property
+    def dequantized(self) -> bool:
+        return self.support == "real" and self.levels is not None
+
+    @property
+    def discrete(self) -> bool:
+        return self.support == "levels" or (self.support == "binary" and self.levels == 2)
+
+    def restate(self, report: dict, num_dims: int) -> dict:
+        """The report with its `bits_per_dim` (-log p / (D ln 2) of its bound, as for a discrete likelihood)
+        replaced by the number this measure makes honest, and `per_dim_unit` saying what it is.
+
+        Discrete: bits_per_dim unchanged. Dequantized: bits_per_dim + log2(L - 1), with `dequantization` (levels,
+        bin width, the correction in nats per example) and, for a likelihood report, `log_likelihood_discrete`
+        (log_likelihood + D log w, nats). Otherwise no bits_per_dim: `nats_per_dim` = bits_per_dim * ln 2.
+        """
+        report = dict(report)
+        naive = report.pop("bits_per_dim")
+        if self.discrete:
+            values = "binary pixels" if self.support == "binary" else f"the {self.levels} pixel values"
+            report.update(bits_per_dim=naive, per_dim_unit=f"bits per dimension (a probability of {values})")
+        elif self.dequantized:
+            correction = num_dims * log_bin_width(self.levels)  # D log w, nats per example
+            report.update(
+                bits_per_dim=naive - log_bin_width(self.levels) / math.log(2.0),
+                per_dim_unit=(
+                    f"bits per dimension, an upper bound: the density of dequantized pixels (uniform noise in each of "
+                    f"the {self.levels} values' bins) + log2({self.levels - 1}) per dimension (Theis et al. 2016)"
+                ),
+                dequantization={"levels": self.levels, "bin_width": bin_width(self.levels), "correction": correction},
+            )
+            if "log_likelihood" in report:
+                report["log_likelihood_discrete"] = report["log_likelihood"] + correction
+        elif self.support == "real":
+            report.update(nats_per_dim=naive * math.log(2.0), per_dim_unit="nats per dimension (density)")
+        else:
+            report.update(
+                nats_per_dim=naive * math.log(2.0),
+                per_dim_unit="nats per dimension (Bernoulli cross-entropy of non-binary intensities: not a likelihood)",
+            )
+        return report

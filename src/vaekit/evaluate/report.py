@@ -32,7 +32,9 @@ def likelihood_report(
     x: (N, C, H, W); cond: a conditional model's labels {"y": (N,)} (then the estimates are of log p(x|y)).
     With `kl_per_dim`: the KL of each latent dimension; with `latent_vector`: active units of the posterior
     means (Burda et al. 2016); with `layers`: the KL of each stochastic layer, bottom first.
-    `transform` (e.g. a fresh binarization) is applied to each batch with `generator`.
+    `transform` (e.g. a fresh binarization, dequantization noise) is applied to each batch with `generator`.
+    `bits_per_dim` is -log_likelihood / (D ln 2), right for a likelihood that is a probability of the data's values;
+    `PixelMeasure.restate` (vaekit.evaluate.likelihood) turns it into what it honestly is for the others.
     `progress(n)` is called with the number of examples done after each batch.
     """
     model.eval()

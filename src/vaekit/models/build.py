@@ -14,9 +14,10 @@ from vaekit.models.priors import PRIORS, build_prior
 from vaekit.models.quantizer import VectorQuantizer
 from vaekit.models.vae import VAE
 from vaekit.models.vqvae import VQVAE
+from vaekit.nn.likelihoods import build_likelihood
 from vaekit.nn.pixelcnn import GatedPixelCNN
 from vaekit.nn.residual import DOWNSAMPLING, ResidualDecoder, ResidualEncoder
-from vaekit.registry import LIKELIHOODS, MODELS, NETWORKS, ModelEntry
+from vaekit.registry import MODELS, NETWORKS, ModelEntry
 
 Shape = tuple[int, int, int]
 _TINY_NET = ("model.latent_dim=3", "model.network.hidden=[16]")
@@ -27,9 +28,23 @@ def _without_per_dim_kl(cfg: ModelConfig) -> frozenset[str]:
     return frozenset() if PRIORS.get(cfg.prior.type).per_dim_kl else frozenset({"kl_per_dim"})
 
 
+def _bodies(cfg: ModelConfig, shape: Shape, head: nn.Module, decoder_latent: int) -> tuple[nn.Module, nn.Module]:
+    """The encoder of images `shape` and a decoder from `decoder_latent` inputs to the head's parameter_shape.
+
+    When the head needs more channels than the images have (a discretized logistic mixture: 3K per channel), the
+    decoder comes from a second call of the network builder; otherwise from the first, so that the weights a seed
+    gives the other likelihoods are unchanged.
+    """
+    build = NETWORKS.get(cfg.network.type)
+    encoder, decoder = build(cfg.network, shape, cfg.latent_dim)
+    if tuple(head.parameter_shape) != tuple(shape) or decoder_latent != cfg.latent_dim:
+        _, decoder = build(cfg.network, tuple(head.parameter_shape), decoder_latent)
+    return encoder, decoder
+
+
 def build_vae(cfg: ModelConfig, shape: Shape) -> VAE:
-    encoder, decoder = NETWORKS.get(cfg.network.type)(cfg.network, shape, cfg.latent_dim)
-    head = LIKELIHOODS.get(cfg.likelihood.type)(cfg.likelihood, shape)
+    head = build_likelihood(cfg.likelihood, shape)
+    encoder, decoder = _bodies(cfg, shape, head, cfg.latent_dim)
     return VAE(encoder, decoder, head, cfg.latent_dim, shape, build_prior(cfg.prior, shape, cfg.latent_dim))
 
 
@@ -44,9 +59,8 @@ def build_cvae(cfg: ModelConfig, shape: Shape) -> ConditionalVAE:
             f"model.type=cvae takes model.prior.type=standard_normal; a {cfg.prior.type} prior would need labels "
             "for its pseudo-inputs. Use model.type=vae or hvae for the VampPrior."
         )
-    encoder, _ = NETWORKS.get(cfg.network.type)(cfg.network, shape, cfg.latent_dim)
-    _, decoder = NETWORKS.get(cfg.network.type)(cfg.network, shape, cfg.latent_dim + cfg.num_classes)
-    head = LIKELIHOODS.get(cfg.likelihood.type)(cfg.likelihood, shape)
+    head = build_likelihood(cfg.likelihood, shape)
+    encoder, decoder = _bodies(cfg, shape, head, cfg.latent_dim + cfg.num_classes)
     return ConditionalVAE(encoder, decoder, head, cfg.latent_dim, shape, cfg.num_classes)
 
 
@@ -54,8 +68,8 @@ def build_hvae(cfg: ModelConfig, shape: Shape) -> HierarchicalVAE:
     if not cfg.hierarchy.upper_dims:
         raise ConfigError("model.type=hvae needs at least one layer above the bottom one: model.hierarchy.upper_dims.")
     dims = [cfg.latent_dim, *cfg.hierarchy.upper_dims]
-    encoder, decoder = NETWORKS.get(cfg.network.type)(cfg.network, shape, cfg.latent_dim)
-    head = LIKELIHOODS.get(cfg.likelihood.type)(cfg.likelihood, shape)
+    head = build_likelihood(cfg.likelihood, shape)
+    encoder, decoder = _bodies(cfg, shape, head, cfg.latent_dim)
     top_prior = build_prior(cfg.prior, shape, dims[-1])
     return HierarchicalVAE(encoder, decoder, head, dims, cfg.hierarchy.hidden, cfg.network.activation, top_prior, shape)
 
@@ -70,8 +84,9 @@ def build_vqvae(cfg: ModelConfig, shape: Shape) -> VQVAE:
     vq = cfg.vq
     sizes = (vq.hidden_channels, vq.num_residual_blocks, vq.embedding_dim)
     quantizer = VectorQuantizer(vq.num_codes, vq.embedding_dim, ema=vq.ema, decay=vq.decay)
-    head = LIKELIHOODS.get(cfg.likelihood.type)(cfg.likelihood, shape)
-    return VQVAE(ResidualEncoder(channels, *sizes), quantizer, ResidualDecoder(channels, *sizes), head, shape)
+    head = build_likelihood(cfg.likelihood, shape)
+    decoder = ResidualDecoder(head.parameter_shape[0], *sizes)
+    return VQVAE(ResidualEncoder(channels, *sizes), quantizer, decoder, head, shape)
 
 
 MODELS.register("vae")(
@@ -132,6 +147,13 @@ def build_model(cfg: ModelConfig, shape: Shape, seed: int = 0) -> nn.Module:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return entry.build(cfg, tuple(shape))
+
+
+def parameter_count(cfg: ModelConfig, shape: Shape) -> int:
+    """The number of parameters build_model would create, counted without allocating them (meta tensors)."""
+    with torch.device("meta"):
+        model = MODELS.get(cfg.type).build(cfg, tuple(shape))
+    return sum(p.numel() for p in model.parameters())
 
 
 def build_code_prior(cfg: PriorConfig, num_codes: int, seed: int = 0) -> GatedPixelCNN:

@@ -1,5 +1,5 @@
 """A run's data as every stage sees it: the splits on the device after load-time binarization, with labels
-where the model is conditioned on them."""
+where the model is conditioned on them, and the number of values a pixel takes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from vaekit.config import Config
 from vaekit.data import Binarization, ImageData, load_data
 from vaekit.errors import DataError
 from vaekit.models import capabilities
+from vaekit.nn.likelihoods import likelihood_support
 from vaekit.train.loop import Cond
 
 
@@ -22,6 +23,7 @@ class RunData:
     train_cond: Cond  # {"y": (N,) int64} for a model conditioned on labels, else {}
     test_cond: Cond
     binarization: Binarization
+    levels: int | None = None  # the values a pixel takes as the model sees them (2 when binarized); None: continuous
 
     def split(self, name: str) -> tuple[torch.Tensor, Cond]:
         return (self.train_x, self.train_cond) if name == "train" else (self.test_x, self.test_cond)
@@ -40,7 +42,17 @@ def load_run_data(config: Config, device: torch.device | str) -> RunData:
         split_seed=config.data.split_seed,
         download=config.data.download,
     )
-    binarization = Binarization.of(config)
+    levels = pixel_levels(config, data)
+    if config.model.likelihood.levels == 0 and levels is not None:
+        config.model.likelihood.levels = levels  # so the run's config.yaml records them
+    support = likelihood_support(config.model.likelihood.type)
+    if support == "levels" and levels != config.model.likelihood.levels:
+        raise DataError(
+            f"model.likelihood.type={config.model.likelihood.type} models pixels of {config.model.likelihood.levels} "
+            f"values, but data '{config.data.source}' has {levels or 'continuous (float)'} values per pixel. Use data "
+            "with the run's number of values, or a model trained on this data."
+        )
+    binarization = Binarization.of(config, levels if support == "real" else None)  # a density: dequantized
     train_x, test_x = binarization.at_load(data.train, data.test)
     train_cond: Cond = {}
     test_cond: Cond = {}
@@ -48,7 +60,29 @@ def load_run_data(config: Config, device: torch.device | str) -> RunData:
         train_cond, test_cond = _labels(config, data)
     train_cond = {k: v.to(device) for k, v in train_cond.items()}
     test_cond = {k: v.to(device) for k, v in test_cond.items()}
-    return RunData(data, train_x.to(device), test_x.to(device), train_cond, test_cond, binarization)
+    return RunData(data, train_x.to(device), test_x.to(device), train_cond, test_cond, binarization, levels)
+
+
+def pixel_levels(config: Config, data: ImageData) -> int | None:
+    """The values a pixel takes as the model sees it: 2 when binarized, else the data's own `levels`.
+
+    Float data (levels None) whose pixels all lie on the grid v / (L - 1) of a declared model.likelihood.levels = L
+    take L; float data off that grid are a DataError.
+    """
+    if config.data.binarize != "none":
+        return 2
+    declared = config.model.likelihood.levels
+    if data.levels is not None or declared < 2:
+        return data.levels
+    for split in (data.train, data.test):
+        scaled = split * (declared - 1)
+        if (scaled - scaled.round()).abs().max() > 1e-3:
+            raise DataError(
+                f"model.likelihood.levels={declared}, but the pixels of data '{config.data.source}' are not all "
+                f"multiples of 1/{declared - 1}. Set the number of values the data really have, or 0 for continuous "
+                "data (then use model.likelihood.type=gaussian)."
+            )
+    return declared
 
 
 def _labels(config: Config, data: ImageData) -> tuple[Cond, Cond]:

@@ -131,8 +131,8 @@ def disentanglement_report(
     num_train: factor combinations whose codes MIG and DCI score, training points of the beta-VAE and FactorVAE
     classifiers, and the FactorVAE variance sample; num_eval: their evaluation points (disentanglement_lib's
     defaults are 10000 and 5000). dci_model: DCI's classifier (see `dci_importance`). limit: test images for
-    the reconstruction terms (default all). When the metrics need more images than the grid holds, every grid
-    image is encoded once and codes are looked up.
+    the reconstruction terms, a random subset drawn with `seed` (default all). When the metrics need more images
+    than the grid holds, every grid image is encoded once and codes are looked up.
     """
     if num_train < 10 or num_eval < 1 or batch_size < 1:
         raise VaekitError(
@@ -148,7 +148,7 @@ def disentanglement_report(
     grid = load_factor_grid(source, data_dir=config.data.data_dir, download=config.data.download)
     if grid is None:
         raise _no_factors(run, source)
-    x, _, loaded = evaluation_split(run, config, "test", limit)
+    x, _, loaded, subset = evaluation_split(run, config, "test", limit, seed)
     start = time.perf_counter()
     spec = SOURCES[source.partition(":")[0]]
     encode = factor_encoder(run, grid_images(grid, preload=bool(spec.files)), batch_size)
@@ -171,6 +171,7 @@ def disentanglement_report(
         num_eval=num_eval,
         dci_model=dci_model,
         num_examples=x.shape[0],
+        subset=subset,
         whole_grid_encoded=whole_grid,
         split="test",
         data=source,

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 
 from vaekit.config import Config
 from vaekit.errors import VaekitError
 from vaekit.evaluate.by_model import evaluation_for
+from vaekit.evaluate.likelihood import PixelMeasure
+from vaekit.nn.likelihoods import likelihood_support
 from vaekit.run import Run
 from vaekit.train.loop import Cond
 from vaekit.workflow.data import RunData, load_run_data
@@ -25,17 +29,49 @@ def data_config(run: Run, data: str | None, data_dir: str | None) -> Config:
     return config
 
 
-def evaluation_split(run: Run, config: Config, split: str, limit: int | None) -> tuple[torch.Tensor, Cond, RunData]:
-    """The first `limit` images of a split (and their labels, for a conditional model), through the run's data
-    pipeline, checked against its shape; with the loaded data (for its binarization)."""
+def random_subset(n: int, size: int | None, seed: int) -> torch.Tensor | None:
+    """Indices (size,), in increasing order, of a random subset of range(n) drawn with `seed`; None for all n.
+
+    A subset is random, never the first `size`: data sets can be sorted (binarized MNIST's test set is, by digit),
+    and then the first examples are a biased sample. The draw uses its own CPU generator, so the same seed gives
+    the same subset on every device.
+    """
+    if size is None or size >= n:
+        return None
+    g = torch.Generator().manual_seed(seed)
+    return torch.randperm(n, generator=g)[: max(0, size)].sort().values
+
+
+class EvaluationSplit(NamedTuple):
+    x: torch.Tensor  # (N, C, H, W): the split, or the random subset of it
+    cond: Cond  # its labels, for a conditional model
+    data: RunData  # the loaded data (its binarization, its levels)
+    subset: dict | None  # {"size", "of", "seed"} of a random subset; None: the whole split
+
+
+def evaluation_split(run: Run, config: Config, split: str, limit: int | None, seed: int = 0) -> EvaluationSplit:
+    """A split (and its labels, for a conditional model) through the run's data pipeline, checked against its
+    shape, or a random subset of `limit` of its images drawn with `seed`; with the loaded data."""
     data = load_run_data(config, run.device)
     x, cond = data.split(split)
     x = run.check_data(x, source=f"data '{config.data.source}'")
-    if limit is not None:
-        x, cond = x[: max(0, limit)], {k: v[: max(0, limit)] for k, v in cond.items()}
+    if limit is not None and limit < 1:
+        raise VaekitError(f"--limit must be at least 1, got {limit}.")
+    n = x.shape[0]
+    subset = None
+    index = random_subset(n, limit, seed)
+    if index is not None:
+        index = index.to(x.device)
+        x, cond = x[index], {k: v[index] for k, v in cond.items()}
+        subset = {"size": int(index.numel()), "of": n, "seed": seed}
     if x.shape[0] == 0:
-        raise VaekitError(f"there is nothing to evaluate: the {split} split is empty (check --limit).")
-    return x, cond, data
+        raise VaekitError(f"there is nothing to evaluate: the {split} split is empty.")
+    return EvaluationSplit(x, cond, data, subset)
+
+
+def pixel_measure(run: Run, data: RunData) -> PixelMeasure:
+    """What the run's likelihood measures on this data: its support, and the levels of the data's pixels."""
+    return PixelMeasure(likelihood_support(run.config.model.likelihood.type), data.levels)
 
 
 def evaluate_run(
@@ -52,12 +88,15 @@ def evaluate_run(
 ) -> dict:
     """The report of `run` on a split (for its model type), binarized as in training (dynamic: a fresh draw).
 
-    A static binarization is the same fixed draw the run trained and was tested on.
+    A static binarization is the same fixed draw the run trained and was tested on; a density likelihood on
+    integer-valued pixels is evaluated on dequantized pixels, as it was trained. `limit`: a random subset of that
+    many examples, drawn with `seed` (the report's `subset`). The per-dimension number is bits/dim only where it
+    is one (`per_dim_unit` says what it is; vaekit.evaluate.likelihood.PixelMeasure).
     """
     if iw_samples < 1 or batch_size < 1:
         raise VaekitError(f"--iw-samples and --batch-size must be at least 1, got {iw_samples} and {batch_size}.")
     config = data_config(run, data, data_dir)
-    x, cond, loaded = evaluation_split(run, config, split, limit)
+    x, cond, loaded, subset = evaluation_split(run, config, split, limit, seed)
     generator = torch.Generator(device=run.device).manual_seed(seed)
     report = evaluation_for(run.config.model.type).report(
         run.model,
@@ -70,5 +109,13 @@ def evaluate_run(
         cond=cond,
         capabilities=run.capabilities,
     )
-    report.update(data=config.data.source, split=split, binarize=config.data.binarize, seed=seed)
+    report = pixel_measure(run, loaded).restate(report, math.prod(x.shape[1:]))
+    report.update(
+        data=config.data.source,
+        split=split,
+        binarize=config.data.binarize,
+        levels=loaded.levels,
+        subset=subset,
+        seed=seed,
+    )
     return report

@@ -1,0 +1,280 @@
+"""What the explorer computes: a run, its data encoded once at startup, and the uses its page asks for.
+
+Everything is chosen by the run's capabilities: sliders, the map, interpolation and posterior draws need
+`latent_vector`; a conditional model (`labels`) decodes with the label picked on the page; a hierarchical model
+(`layers`) can redraw its lower layers under the slider's top layer; a VQ-VAE (`codes`) shows and edits code maps.
+Each random draw comes from a generator seeded by the request's `seed`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vaekit.plotting import image_grid
+from vaekit.report.views import LatentRanking, SplitData, load_split, png_uri, rank_latents
+from vaekit.run import Run
+from vaekit.sampling import interpolate
+
+MAP_POINTS = 2000  # test images on the map
+MAP_GRID = 10  # decoded images per side of the grid under the map
+TEST_IMAGES = 10_000  # test images that can be picked by index
+NEIGHBOUR_IMAGES = 10_000  # training images searched for the nearest neighbours of an uploaded image
+NUM_NEIGHBOURS = 5
+
+
+def uri(images: torch.Tensor, nrow: int | None = None, pad: int = 0) -> str:
+    """PNG data: URI of images (N, C, H, W) at their own size (the page scales them up, pixelated)."""
+    return png_uri(image_grid(images, nrow=nrow, pad=pad))
+
+
+def slerp(z_a: torch.Tensor, z_b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation between z_a and z_b (D,) at t (K, 1): (K, D) (Shoemake 1985; White 2016 for VAEs).
+
+    Falls back to the straight line when the two are (anti)parallel, where the great circle is not defined.
+    """
+    cos = torch.dot(z_a, z_b) / (z_a.norm() * z_b.norm()).clamp_min(1e-12)
+    omega = torch.arccos(cos.clamp(-1.0, 1.0))
+    if float(torch.sin(omega).abs()) < 1e-6:
+        return (1 - t) * z_a + t * z_b
+    return (torch.sin((1 - t) * omega) * z_a + torch.sin(t * omega) * z_b) / torch.sin(omega)
+
+
+@dataclass
+class LatentMap:
+    """A 2-D view of the latent space: z = center + u * axes[0] + v * axes[1]; points are the test means there."""
+
+    name: str  # what the axes are, in words
+    center: torch.Tensor  # (D,)
+    axes: torch.Tensor  # (2, D)
+    points: torch.Tensor  # (N, 2)
+    extent: tuple[float, float, float, float]  # u_min, u_max, v_min, v_max of the grid
+
+
+def latent_map(means: torch.Tensor, ranking: LatentRanking) -> LatentMap:
+    """The two highest-KL dimensions when the model has a KL per dimension, else the first two principal axes."""
+    num, dim = means.shape
+    center = means.mean(0)  # (D,)
+    if ranking.kind == "kl" or dim < 2:
+        picked = ranking.order[:2]
+        axes = torch.zeros(2, dim, dtype=means.dtype)
+        for row, d in enumerate(picked):
+            axes[row, d] = 1.0
+        name = " and ".join(f"z{d}" for d in picked) + " (highest KL; the other dimensions at the test-set mean)"
+    else:
+        _, _, v = torch.linalg.svd(means - center, full_matrices=False)  # v: (D, D), rows the principal axes
+        axes = v[:2]
+        name = "the first two principal axes of the test-set posterior means"
+    points = (means - center) @ axes.T  # (N, 2)
+    lo = torch.quantile(points, 0.01, dim=0).tolist() if num > 1 else [-3.0, -3.0]
+    hi = torch.quantile(points, 0.99, dim=0).tolist() if num > 1 else [3.0, 3.0]
+    extent = tuple(float(x) for x in (lo[0], max(hi[0], lo[0] + 1e-3), lo[1], max(hi[1], lo[1] + 1e-3)))
+    return LatentMap(name, center, axes, points, extent)
+
+
+class Explorer:
+    """A run with its test set encoded once; each method serves one request of the page (inputs validated)."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.caps = run.capabilities
+        self.lock = threading.Lock()  # one model call at a time: predictable latency, no oversubscribed threads
+        self.test = load_split(run, "test", TEST_IMAGES)
+        self.train = load_split(run, "train", NEIGHBOUR_IMAGES)
+        self.train_flat = self.train.x.flatten(1)  # (N, P)
+        self.num_classes = run.config.model.num_classes if "labels" in self.caps else 0
+        self.ranking: LatentRanking | None = None
+        self.map: LatentMap | None = None
+        if "latent_vector" in self.caps:
+            head = SplitData(self.test.x[:MAP_POINTS], {k: v[:MAP_POINTS] for k, v in self.test.cond.items()}, None)
+            means = run.encode(head.x, y=head.cond.get("y")).cpu()  # (N, D)
+            self.ranking = rank_latents(run, head, means)
+            self.map = latent_map(means, self.ranking)
+            self.map_labels = None if self.test.labels is None else self.test.labels[:MAP_POINTS].tolist()
+
+    # What the page needs to lay itself out.
+
+    def info(self) -> dict:
+        run = self.run
+        info = {
+            "run": run.path.name,
+            "model_type": run.config.model.type,
+            "capabilities": sorted(self.caps),
+            "data": run.config.data.source,
+            "data_shape": list(run.data_shape),
+            "num_test": int(self.test.x.shape[0]),
+            "num_classes": self.num_classes,
+            "prior_note": run.prior_note(),
+        }
+        if self.ranking is not None:
+            r = self.ranking
+            info["latent"] = {
+                "dim": len(r.score),
+                "score_kind": r.kind,
+                "dims": [
+                    {"dim": d, "score": r.score[d], "collapsed": r.collapsed[d], "low": r.low[d], "high": r.high[d]}
+                    for d in r.order
+                ],
+            }
+        if "layers" in self.caps:
+            info["layer_dims"] = list(run.model.layer_dims)
+        if "codes" in self.caps:
+            info["codes"] = {
+                "num_codes": run.model.num_codes,
+                "shape": list(run.model.code_shape),
+                "prior": run.model.prior_name,
+            }
+        return info
+
+    # Uses of a latent vector.
+
+    def cond(self, label: int | None, num: int) -> dict[str, torch.Tensor]:
+        if "labels" not in self.caps:
+            return {}
+        return self.run.cond(torch.full((num,), 0 if label is None else label, dtype=torch.int64), num)
+
+    def decode(self, z: list[float], label: int | None = None, resample: int | None = None) -> dict:
+        """Decode one latent vector; a hierarchical model's lower layers at their prior means, or redrawn with
+        seed `resample`."""
+        start = time.perf_counter()
+        with self.lock, torch.no_grad():
+            zt = torch.tensor([z], dtype=torch.float32, device=self.run.device)  # (1, D)
+            if resample is not None and "layers" in self.caps:
+                model = self.run.model
+                g = torch.Generator(device=self.run.device).manual_seed(resample)
+                layers = model.descend(None, (), g, given=[None] * (len(model.layer_dims) - 1) + [zt])
+                image = model.likelihood(torch.cat(layers.z, dim=-1)).mean  # (1, C, H, W)
+            else:
+                image = self.run.model.decode(zt, **self.cond(label, 1))  # (1, C, H, W)
+            out = uri(image)
+        return {"image": out, "ms": 1000 * (time.perf_counter() - start)}
+
+    def map_view(self, label: int | None = None) -> dict:
+        """The test set's posterior means on the map's plane and the decoded grid over it (row 0 at the top)."""
+        m = self.map
+        u0, u1, v0, v1 = m.extent
+        u = torch.linspace(u0, u1, MAP_GRID)
+        v = torch.linspace(v1, v0, MAP_GRID)  # top row: the highest v
+        vv, uu = torch.meshgrid(v, u, indexing="ij")  # (G, G): row r at v[r], column c at u[c]
+        z = m.center + uu.reshape(-1, 1) * m.axes[0] + vv.reshape(-1, 1) * m.axes[1]  # (G G, D)
+        with self.lock:
+            images = self.run.model.decode(z.to(self.run.device), **self.cond(label, z.shape[0]))  # (G G, C, H, W)
+        return {
+            "name": m.name,
+            "points": [[round(a, 4), round(b, 4)] for a, b in m.points.tolist()],
+            "labels": self.map_labels,
+            "extent": list(m.extent),
+            "grid": uri(images, nrow=MAP_GRID),
+            "grid_size": MAP_GRID,
+        }
+
+    def test_image(self, index: int) -> dict:
+        x = self.test.x[index : index + 1]  # (1, C, H, W)
+        label = None if self.test.labels is None else int(self.test.labels[index])
+        out = {"index": index, "image": uri(x), "label": label}
+        with self.lock:
+            if "latent_vector" in self.caps:
+                y = self.test.cond["y"][index : index + 1] if "y" in self.test.cond else None
+                out["z"] = self.run.encode(x, y=y)[0].tolist()
+            if "codes" in self.caps:
+                codes = self.run.encode_codes(x)  # (1, h, w)
+                out["codes"] = codes[0].tolist()
+                out["reconstruction"] = uri(self.run.model.decode_codes(codes))
+        return out
+
+    def interpolate(self, a: int, b: int, steps: int, mode: str) -> dict:
+        """Decoded means along the line (or the great circle, `spherical`) between two test images' latent means."""
+        x_a, x_b = self.test.x[a], self.test.x[b]  # (C, H, W) each
+        cond = {k: v[[a, b]] for k, v in self.test.cond.items()}  # each (2,)
+        with self.lock:
+            if mode == "linear":
+                images = interpolate(self.run.model, x_a, x_b, steps, cond)  # (K, C, H, W)
+            else:
+                z = self.run.model.encode(torch.stack([x_a, x_b]), **cond)  # (2, D)
+                t = torch.linspace(0, 1, steps, device=z.device, dtype=z.dtype).unsqueeze(1)  # (K, 1)
+                path = slerp(z[0], z[1], t)  # (K, D)
+                images = self.run.model.decode(path, **{k: v[:1].expand(steps) for k, v in cond.items()})
+        return {"images": uri(images, nrow=steps, pad=1), "steps": steps, "mode": mode}
+
+    def own_image(self, x: torch.Tensor, draws: int, seed: int, label: int | None) -> dict:
+        """An image x (1, C, H, W) of the page's: its reconstruction, draws from q(z|x) decoded, its posterior mean
+        (`latent_vector`) or code map (`codes`), and the nearest training images in pixel space (memorisation)."""
+        x = x.to(self.run.device)
+        distance = torch.cdist(x.flatten(1).cpu(), self.train_flat.cpu())[0]  # (N,)
+        nearest = distance.topk(min(NUM_NEIGHBOURS, distance.numel()), largest=False).indices  # (k,)
+        out = {
+            "input": uri(x),
+            "neighbours": uri(self.train.x[nearest], nrow=len(nearest), pad=1),
+            "neighbour_indices": nearest.tolist(),
+            "neighbour_distances": [round(float(d), 3) for d in distance[nearest]],
+        }
+        with self.lock, torch.no_grad():
+            model = self.run.model
+            if "latent_vector" in self.caps:
+                cond = self.cond(label, 1)
+                qz_x = model.posterior(x, **cond)
+                g = torch.Generator(device=self.run.device).manual_seed(seed)
+                z = qz_x.sample((draws,), generator=g)[:, 0]  # (S, 1, ...) -> (S, ...)
+                out["draws"] = uri(model.likelihood(z, **self.cond(label, draws)).mean, nrow=draws, pad=1)
+                out["reconstruction"] = uri(model.likelihood(qz_x.mean, **cond).mean)
+                out["z"] = model.encode(x, **cond)[0].tolist()
+            if "codes" in self.caps:
+                codes = model.encode_codes(x)  # (1, h, w)
+                out["codes"] = codes[0].tolist()
+                out["reconstruction"] = uri(model.decode_codes(codes))
+        return out
+
+    # Uses of a code map.
+
+    def decode_codes(self, codes: torch.Tensor) -> dict:
+        start = time.perf_counter()
+        with self.lock:
+            image = self.run.model.decode_codes(codes.to(self.run.device)[None])  # (1, C, H, W)
+            out = uri(image)
+        return {"image": out, "ms": 1000 * (time.perf_counter() - start)}
+
+    @torch.no_grad()
+    def resample_codes(self, codes: torch.Tensor, mask: torch.Tensor, seed: int) -> dict:
+        """Redraw the masked positions of a code map (h, w) from the prior, in raster order, the others kept.
+
+        Under the PixelCNN each masked position is drawn from p(c_ij | the codes above and to its left), which
+        include the kept codes there (the ones below and to the right cannot be conditioned on by an
+        autoregressive prior). Without a trained prior the codes are drawn uniformly.
+        """
+        model = self.run.model
+        device = self.run.device
+        g = torch.Generator(device=device).manual_seed(seed)
+        codes = codes.to(device).clone()[None]  # (1, h, w)
+        with self.lock:
+            for i, j in mask.nonzero().tolist():  # raster order
+                if model.prior_name == "pixelcnn":
+                    logits = model.code_prior(codes[:, : i + 1])[0, :, i, j]  # (K,)
+                    probs = torch.softmax(logits.float(), dim=0)
+                else:
+                    probs = torch.full((model.num_codes,), 1.0 / model.num_codes, device=device)
+                codes[0, i, j] = torch.multinomial(probs, 1, generator=g)[0]
+            image = model.decode_codes(codes)
+        return {"codes": codes[0].tolist(), "image": uri(image), "prior": model.prior_name}
+
+
+def image_to_tensor(image, shape: tuple[int, int, int], invert: bool) -> torch.Tensor:
+    """A PIL image converted to the run's channels and resized to its (H, W): (1, C, H, W) floats in [0, 1]."""
+    from PIL import Image
+
+    channels, height, width = shape
+    image = image.convert("L" if channels == 1 else "RGB").resize((width, height), Image.Resampling.BOX)
+    array = np.asarray(image, dtype=np.float32) / 255.0  # (H, W) or (H, W, 3)
+    if invert:
+        array = 1.0 - array
+    x = torch.from_numpy(array.copy())
+    x = x[None] if channels == 1 else x.permute(2, 0, 1)  # (C, H, W)
+    return x[None]
+
+
+def finite(values: list[float]) -> bool:
+    return all(math.isfinite(v) for v in values)

@@ -1,0 +1,132 @@
+"""The explorer and the report in a real headless Chromium (Debian's chromium + chromium-driver, via Selenium)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from vaekit.explore import create_app
+from vaekit.explore.timing import served
+from vaekit.report import ReportOptions, write_report
+from vaekit.run import load_run
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),
+        reason="needs Debian's headless Chromium: apt-get install chromium chromium-driver",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def explorer_url(runs):
+    with served(create_app(load_run(runs("vae")))) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+def wait(driver, condition, timeout: float = 20.0):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(lambda d: condition(d))
+
+
+def only_local_requests(driver, origin: str) -> list[str]:
+    """The URLs of every resource the page loaded that came from anywhere but `origin` or data: URIs."""
+    names = driver.execute_script("return performance.getEntries().map(e => e.name)")
+    return [n for n in names if re.match(r"https?://", n) and not n.startswith(origin)]
+
+
+def test_slider_redraws_the_image_and_a_map_click_loads_a_point(browser, explorer_url):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(explorer_url + "/")
+    wait(browser, lambda d: d.execute_script("return document.body.dataset.ready === '1'"))
+    decoded = browser.find_element(By.ID, "decoded")
+    wait(browser, lambda d: decoded.get_attribute("src").startswith("data:image/png"))
+    before = decoded.get_attribute("src")
+    sliders = browser.find_elements(By.CSS_SELECTOR, "#sliders input[type=range]")
+    assert len(sliders) == 4
+    first = sliders[0]  # the highest-KL dimension
+    first.send_keys(*[Keys.ARROW_RIGHT] * 150)  # +1.5 in steps of 0.01, one input event each
+    wait(browser, lambda d: decoded.get_attribute("src") != before)
+    assert float(first.get_attribute("value")) == pytest.approx(1.5)
+    assert "decoded in" in browser.find_element(By.ID, "decode-ms").text
+
+    canvas = browser.find_element(By.ID, "map")
+    wait(browser, lambda d: d.execute_script("return state.map !== null"))
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(browser).move_to_element_with_offset(canvas, 10, -15).click().perform()
+    wait(browser, lambda d: d.find_element(By.ID, "clicked").text.startswith("test image"))
+    index = int(browser.find_element(By.ID, "clicked").text.split()[2])
+    z = browser.execute_script("return state.z")
+    values = {int(s.get_attribute("data-dim")): float(s.get_attribute("value")) for s in sliders}
+    assert all(abs(values[d] - z[d]) < 0.02 for d in values)  # the sliders show the clicked point's z
+    assert 0 <= index < browser.execute_script("return state.info.num_test")
+    assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None  # no error shown
+    assert only_local_requests(browser, explorer_url) == []
+
+
+def test_vq_code_edit_and_masked_resample(browser, runs):
+    from selenium.webdriver.common.by import By
+
+    with served(create_app(load_run(runs("vqvae")))) as port:
+        browser.get(f"http://127.0.0.1:{port}/")
+        wait(browser, lambda d: d.find_elements(By.ID, "code-1-1"))
+        decoded = browser.find_element(By.ID, "codes-decoded")
+        wait(browser, lambda d: decoded.get_attribute("src").startswith("data:image/png"))
+        before = decoded.get_attribute("src")
+        cell = browser.find_element(By.ID, "code-0-0")
+        new = (int(cell.text) + 1) % 6
+        value = browser.find_element(By.ID, "code-value")
+        value.clear()
+        value.send_keys(str(new))
+        cell.click()
+        wait(browser, lambda d: decoded.get_attribute("src") != before)
+        assert browser.find_element(By.ID, "code-0-0").text == str(new)
+
+        browser.find_element(By.CSS_SELECTOR, "input[name=code-tool][value=mask]").click()
+        browser.find_element(By.ID, "code-1-1").click()
+        assert "masked" in browser.find_element(By.ID, "code-1-1").get_attribute("class")
+        kept = [browser.find_element(By.ID, f"code-{i}-{j}").text for i, j in ((0, 0), (0, 1), (1, 0))]
+        browser.find_element(By.ID, "codes-resample").click()
+        wait(browser, lambda d: d.execute_script("return state.resamples") == 1)
+        assert [browser.find_element(By.ID, f"code-{i}-{j}").text for i, j in ((0, 0), (0, 1), (1, 0))] == kept
+        assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None
+
+
+def test_report_renders_with_no_network_request(browser, runs, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    out = write_report(load_run(runs("vae")), tmp_path / "report.html", ReportOptions(quick_examples=50))
+    browser.get(out.as_uri())
+    wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+    images = browser.find_elements(By.TAG_NAME, "img")
+    assert len(images) >= 6
+    assert all(browser.execute_script("return arguments[0].naturalWidth", i) > 0 for i in images)  # all decoded
+    names = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert not [n for n in names if not n.startswith("data:")]  # nothing fetched from anywhere
+    assert "Latent traversals" in browser.find_element(By.TAG_NAME, "body").text
