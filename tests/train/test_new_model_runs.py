@@ -70,8 +70,9 @@ def test_new_model_resume_equals_uninterrupted(tmp_path, tiny_images, name):
 def test_new_model_evaluation_report(tmp_path, tiny_images, name):
     run = train(config_for(name, tmp_path, tiny_images, 1), tmp_path / "run")
     report = evaluate_run(run, iw_samples=5, batch_size=10)
-    for key in ("elbo", "log_likelihood", "reconstruction", "kl", "elbo_gap", "bits_per_dim"):
+    for key in ("elbo", "log_likelihood", "reconstruction", "kl", "elbo_gap", "nats_per_dim"):
         assert math.isfinite(report[key]), key
+    assert "bits_per_dim" not in report and "not a likelihood" in report["per_dim_unit"]  # grey pixels, Bernoulli
     assert report["elbo"] == pytest.approx(report["reconstruction"] - report["kl"], rel=1e-6)
     assert report["num_examples"] == 24 if name == "cvae" else 12
     if name == "hvae":
