@@ -64,11 +64,18 @@ def test_a_second_process_cannot_write_into_a_locked_run_and_a_killed_holder_lea
     assert [m["epoch"] for m in load_run(out).metrics()] == [1, 2, 3]
 
 
-def test_a_file_size_limit_mid_checkpoint_is_a_clear_error_and_resume_loses_nothing(tmp_path, tiny_config):
+@pytest.fixture
+def two_and_three_epochs(tmp_path, tiny_config):
+    """A run of 2 epochs to damage and continue, and the uninterrupted run of 3 epochs it must end up equal to."""
     out, reference = tmp_path / "run", tmp_path / "reference"
     train(tiny_config, out)
     tiny_config.train.epochs = 3
     train(tiny_config, reference)
+    return out, reference
+
+
+def test_a_file_size_limit_mid_checkpoint_is_a_clear_error_and_resume_loses_nothing(two_and_three_epochs):
+    out, reference = two_and_three_epochs
     state_before = digest(out / STATE)
     limit = (out / WEIGHTS).stat().st_size // 2  # below the weights file, above config.yaml and a metrics line
     assert (out / CONFIG).stat().st_size < limit
@@ -89,11 +96,8 @@ def test_a_file_size_limit_mid_checkpoint_is_a_clear_error_and_resume_loses_noth
     assert [m["epoch"] for m in load_run(out).metrics()] == [1, 2, 3]
 
 
-def test_a_torn_metrics_line_and_stray_temporary_files_are_repaired_at_the_next_start(tmp_path, tiny_config):
-    out, reference = tmp_path / "run", tmp_path / "reference"
-    train(tiny_config, out)
-    tiny_config.train.epochs = 3
-    train(tiny_config, reference)
+def test_a_torn_metrics_line_and_stray_temporary_files_are_repaired_at_the_next_start(two_and_three_epochs):
+    out, reference = two_and_three_epochs
     append_line(out / METRICS, '{"epoch": 3, "step": 1')  # a kill in the middle of an append
     stray = out / f".{WEIGHTS}.abc123.tmp"
     stray.write_bytes(b"half a checkpoint")
