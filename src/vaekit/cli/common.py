@@ -9,12 +9,12 @@ import numpy as np
 import torch
 
 from vaekit.atomic import atomic_write
+from vaekit.config import MAX_SEED
 from vaekit.data import load_data
 from vaekit.errors import VaekitError
 from vaekit.plotting import auto_scale, image_grid, save_png
 from vaekit.run import Run
 
-MAX_SEED = 2**63 - 1
 MAX_COUNT = 100_000  # images drawn, decoded or written by one command: beyond this, memory runs out first
 
 
