@@ -10,10 +10,10 @@ import torch
 
 from vaekit.atomic import atomic_write
 from vaekit.config import MAX_SEED
-from vaekit.data import load_data
 from vaekit.errors import VaekitError
 from vaekit.plotting import auto_scale, image_grid, save_png
 from vaekit.run import Run
+from vaekit.workflow.data import load_configured
 
 MAX_COUNT = 100_000  # images drawn, decoded or written by one command: beyond this, memory runs out first
 
@@ -58,14 +58,7 @@ def add_data_args(parser: argparse.ArgumentParser, split_default: str = "test") 
 def load_split(run: Run, args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The chosen split of --data, split as the run's config splits it, checked against the run's shape, and
     its labels (None where the data have none, or the model takes none)."""
-    cfg = run.config.data
-    data = load_data(
-        args.data,
-        data_dir=args.data_dir or cfg.data_dir,
-        test_fraction=cfg.test_fraction,
-        split_seed=cfg.split_seed,
-        download=cfg.download,
-    )
+    data = load_configured(run.config.data, args.data, args.data_dir)  # the run's split and transforms
     x = data.train if args.split == "train" else data.test
     y = data.train_labels if args.split == "train" else data.test_labels
     if "labels" not in run.capabilities:

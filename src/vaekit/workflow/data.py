@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from vaekit.config import Config
+from vaekit.config import Config, DataConfig
 from vaekit.data import Binarization, ImageData, load_data
 from vaekit.errors import DataError
 from vaekit.models import capabilities
@@ -35,13 +35,7 @@ def load_run_data(config: Config, device: torch.device | str) -> RunData:
     A conditional model (capability `labels`) whose model.num_classes is 0 gets it from the training labels
     here, so that the config written into the run holds it.
     """
-    data = load_data(
-        config.data.source,
-        data_dir=config.data.data_dir,
-        test_fraction=config.data.test_fraction,
-        split_seed=config.data.split_seed,
-        download=config.data.download,
-    )
+    data = load_configured(config.data)
     levels = pixel_levels(config, data)
     if config.model.likelihood.levels == 0 and levels is not None:
         config.model.likelihood.levels = levels  # so the run's config.yaml records them
@@ -61,6 +55,17 @@ def load_run_data(config: Config, device: torch.device | str) -> RunData:
     train_cond = {k: v.to(device) for k, v in train_cond.items()}
     test_cond = {k: v.to(device) for k, v in test_cond.items()}
     return RunData(data, train_x.to(device), test_x.to(device), train_cond, test_cond, binarization, levels)
+
+
+def load_configured(cfg: DataConfig, source: str | None = None, data_dir: str | None = None) -> ImageData:
+    """The data `cfg` describes (split, transforms), or another source (a user's own file) read the same way."""
+    return load_data(
+        source or cfg.source,
+        data_dir=data_dir or cfg.data_dir,
+        test_fraction=cfg.test_fraction,
+        split_seed=cfg.split_seed,
+        download=cfg.download,
+    )
 
 
 def pixel_levels(config: Config, data: ImageData) -> int | None:
