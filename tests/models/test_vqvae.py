@@ -92,9 +92,11 @@ def test_same_seed_same_weights():
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_image_sides_must_be_divisible_by_four():
-    with pytest.raises(ConfigError, match="divisible by 4"):
-        tiny_vqvae((1, 6, 8))
+def test_sides_not_divisible_by_four_give_a_code_map_of_the_rounded_up_size():
+    model = tiny_vqvae((1, 6, 9))
+    assert model.code_shape == (2, 3)
+    assert model.encode_codes(images(2, (1, 6, 9))).shape == (2, 2, 3)
+    assert model.sample(2, generator=torch.Generator().manual_seed(0)).shape == (2, 1, 6, 9)
 
 
 @pytest.mark.parametrize(

@@ -38,11 +38,11 @@ def test_model_maps_images_to_latents_and_back(kind, shape, net):
     assert model.sample(2, generator=torch.Generator().manual_seed(1)).shape == (2, *shape)
 
 
-def test_conv_network_refuses_sides_not_divisible_by_its_strides():
+def test_conv_network_without_stages_is_refused_with_the_mlp_as_the_fix():
     cfg = ModelConfig()
     cfg.network.type = "conv"
-    cfg.network.channels = [8, 8, 8]
-    with pytest.raises(ConfigError, match="divisible by 8"):
+    cfg.network.channels = []
+    with pytest.raises(ConfigError, match="model.network.type=mlp"):
         build_model(cfg, (1, 28, 28))
 
 

@@ -16,7 +16,7 @@ from vaekit.models.vae import VAE
 from vaekit.models.vqvae import VQVAE
 from vaekit.nn.likelihoods import build_likelihood
 from vaekit.nn.pixelcnn import GatedPixelCNN
-from vaekit.nn.residual import DOWNSAMPLING, ResidualDecoder, ResidualEncoder
+from vaekit.nn.residual import ResidualDecoder, ResidualEncoder
 from vaekit.registry import MODELS, NETWORKS, ModelEntry
 
 Shape = tuple[int, int, int]
@@ -76,17 +76,12 @@ def build_hvae(cfg: ModelConfig, shape: Shape) -> HierarchicalVAE:
 
 def build_vqvae(cfg: ModelConfig, shape: Shape) -> VQVAE:
     channels, height, width = shape
-    if height % DOWNSAMPLING or width % DOWNSAMPLING:
-        raise ConfigError(
-            f"model.type=vqvae halves the image sides twice and needs them divisible by {DOWNSAMPLING}, but the "
-            f"images are {height}x{width}. Use 28x28 or 32x32 images, or model.type=vae."
-        )
     vq = cfg.vq
     sizes = (vq.hidden_channels, vq.num_residual_blocks, vq.embedding_dim)
     quantizer = VectorQuantizer(vq.num_codes, vq.embedding_dim, ema=vq.ema, decay=vq.decay)
     head = build_likelihood(cfg.likelihood, shape)
-    decoder = ResidualDecoder(head.parameter_shape[0], *sizes)
-    return VQVAE(ResidualEncoder(channels, *sizes), quantizer, decoder, head, shape)
+    decoder = ResidualDecoder((height, width), head.parameter_shape[0], *sizes)
+    return VQVAE(ResidualEncoder((height, width), channels, *sizes), quantizer, decoder, head, shape)
 
 
 MODELS.register("vae")(

@@ -18,16 +18,16 @@ from torch.distributions import Distribution
 
 from vaekit.models.quantizer import Quantized, VectorQuantizer
 from vaekit.nn.pixelcnn import GatedPixelCNN
-from vaekit.nn.residual import DOWNSAMPLING
+from vaekit.nn.residual import code_grid
 
 
 class VQVAE(nn.Module):
     """Encoder, vector quantizer, decoder and likelihood head; `code_prior` is attached after the second stage.
 
     Args:
-        encoder: x (B, C, H, W) -> z_e (B, D, H/4, W/4), e.g. a ResidualEncoder.
+        encoder: x (B, C, H, W) -> z_e (B, D, h, w), (h, w) = code_shape, e.g. a ResidualEncoder.
         quantizer: the codebook of K vectors of size D.
-        decoder: z_q (B, D, h, w) -> distribution parameters (B, C, 4h, 4w).
+        decoder: z_q (B, D, h, w) -> distribution parameters (B, C, H, W).
         likelihood_head: parameters -> p(x|z_q) (vaekit.nn.likelihoods).
         data_shape: (C, H, W) of the training images.
     """
@@ -55,9 +55,9 @@ class VQVAE(nn.Module):
 
     @property
     def code_shape(self) -> tuple[int, int]:
-        """(h, w) of the code map of one image."""
+        """(h, w) of the code map of one image: (ceil(H/4), ceil(W/4))."""
         _, height, width = self.data_shape
-        return height // DOWNSAMPLING, width // DOWNSAMPLING
+        return code_grid(height, width).map_size
 
     # The generative structure.
 

@@ -2,7 +2,8 @@
 
 Each stage halves the height and width, so 28x28 with two stages gives 7x7, 32x32 gives 8x8 and 64x64 with
 four stages gives 4x4 (the dSprites architecture of Higgins et al. 2017 is channels [32, 32, 64, 64],
-hidden [256]).
+hidden [256]). Sides that do not divide by 2**stages are padded up to the next multiple on the way in and
+cropped back on the way out (vaekit.nn.strided): 105x105 with two stages runs at 108x108 and gives 27x27.
 """
 
 from __future__ import annotations
@@ -13,19 +14,8 @@ from torch import nn
 from vaekit.config import NetworkConfig
 from vaekit.errors import ConfigError
 from vaekit.nn.layers import activation, mlp
+from vaekit.nn.strided import StridedGrid
 from vaekit.registry import NETWORKS
-
-
-def _feature_map(shape: tuple[int, int, int], channels: list[int]) -> tuple[int, int, int]:
-    _, height, width = shape
-    factor = 2 ** len(channels)
-    if height % factor or width % factor:
-        raise ConfigError(
-            f"a conv network with {len(channels)} stride-2 stages needs image sides divisible by {factor}, "
-            f"but the images are {height}x{width}. Use fewer entries in model.network.channels "
-            f"(e.g. 2 stages for 28x28) or model.network.type=mlp."
-        )
-    return channels[-1], height // factor, width // factor
 
 
 class ConvEncoder(nn.Module):
@@ -33,16 +23,18 @@ class ConvEncoder(nn.Module):
 
     def __init__(self, shape: tuple[int, int, int], channels: list[int], hidden: list[int], act: str) -> None:
         super().__init__()
+        self.grid = StridedGrid(shape[1], shape[2], len(channels))
         layers: list[nn.Module] = []
         for c_in, c_out in zip([shape[0], *channels[:-1]], channels, strict=True):
             layers += [nn.Conv2d(c_in, c_out, kernel_size=4, stride=2, padding=1), activation(act)]
         self.convs = nn.Sequential(*layers)
-        c, h, w = _feature_map(shape, channels)
-        self.fc = mlp([c * h * w, *hidden], act, final_activation=True)
-        self.out_features = hidden[-1] if hidden else c * h * w
+        h, w = self.grid.map_size
+        self.fc = mlp([channels[-1] * h * w, *hidden], act, final_activation=True)
+        self.out_features = hidden[-1] if hidden else channels[-1] * h * w
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.convs(x).flatten(1))  # (B, C', H', W') -> (B, F)
+        x = self.grid.pad(x)  # (B, C, H', W'), sides a multiple of 2**stages
+        return self.fc(self.convs(x).flatten(1))  # (B, C', h, w) -> (B, F)
 
 
 class ConvDecoder(nn.Module):
@@ -52,7 +44,8 @@ class ConvDecoder(nn.Module):
         self, shape: tuple[int, int, int], latent_dim: int, channels: list[int], hidden: list[int], act: str
     ) -> None:
         super().__init__()
-        self.map_shape = _feature_map(shape, channels)
+        self.grid = StridedGrid(shape[1], shape[2], len(channels))
+        self.map_shape = (channels[-1], *self.grid.map_size)
         c, h, w = self.map_shape
         self.fc = mlp([latent_dim, *reversed(hidden), c * h * w], act, final_activation=True)
         layers: list[nn.Module] = []
@@ -65,15 +58,18 @@ class ConvDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         lead = z.shape[:-1]
-        h = self.fc(z.flatten(0, -2)).view(-1, *self.map_shape)  # (N, C', H', W'), N = prod(lead)
-        out = self.deconvs(h)  # (N, C, H, W)
-        return out.view(*lead, *out.shape[1:])
+        h = self.fc(z.flatten(0, -2)).view(-1, *self.map_shape)  # (N, C', h, w), N = prod(lead)
+        out = self.grid.crop(self.deconvs(h))  # (N, C, H', W') -> (N, C, H, W)
+        return out.reshape(*lead, *out.shape[1:])
 
 
 @NETWORKS.register("conv")
 def build_conv(cfg: NetworkConfig, shape: tuple[int, int, int], latent_dim: int) -> tuple[nn.Module, nn.Module]:
     if not cfg.channels:
-        raise ConfigError("model.network.channels must list at least one stage for a conv network.")
+        raise ConfigError(
+            "model.network.channels must list at least one stage for a conv network (any image size works: "
+            "sides are padded to a multiple of 2**stages); for no convolution use model.network.type=mlp."
+        )
     return (
         ConvEncoder(shape, cfg.channels, cfg.hidden, cfg.activation),
         ConvDecoder(shape, latent_dim, cfg.channels, cfg.hidden, cfg.activation),
