@@ -113,6 +113,15 @@ class DataConfig:
     test_fraction: float = 0.1  # hold-out fraction for sources without an official test split
     split_seed: int = 0  # seed of that hold-out split (fixed, so runs with other train.seed share a test set)
     download: bool = True
+    # Load-time transforms, in this order (vaekit.data.transforms), recorded with the run and applied to any file
+    # the run later encodes or evaluates:
+    grayscale: bool = False  # RGB -> luma
+    resize: int | list[int] | None = None  # S: the shorter side becomes S (aspect kept); [H, W]: exactly
+    center_crop: int | list[int] | None = None  # S or [H, W]: the central window (after the resize)
+    invert: bool = False  # v -> max - v: dark ink on white paper becomes bright ink on black, as in MNIST
+    # Data larger than memory: read training batches from a uint8 cache on disk, built once (vaekit.data.stream)
+    stream: bool = False
+    cache_dir: str | None = None  # where that cache goes; default <data_dir>/cache
 
 
 @dataclass
@@ -332,6 +341,7 @@ _CHOICES = {
 
 
 MAX_SEED = 2**63 - 1  # seeds feed numpy's SeedSequence and torch generators: non-negative 63-bit integers
+MAX_SIDE = 2**16  # image sides and channel counts (data.resize, data.center_crop, a run's data shape)
 MAX_WIDTH = 2**16  # latent sizes, hidden widths, channels, codebook sizes: larger ones cannot be allocated sensibly
 
 
@@ -422,6 +432,13 @@ def validate(config: Config) -> None:
         )
     if not 0.0 < config.data.test_fraction < 1.0:
         raise ConfigError(f"config key 'data.test_fraction' must be in (0, 1), got {config.data.test_fraction}.")
+    for key in ("resize", "center_crop"):
+        value = getattr(config.data, key)
+        sides = [value] if isinstance(value, int) else value or []
+        if value is not None and (len(sides) not in (1, 2) or not all(0 < v <= MAX_SIDE for v in sides)):
+            raise ConfigError(
+                f"config key 'data.{key}' must be a side S or [H, W] with sides from 1 to {MAX_SIDE}, got {value}."
+            )
     if any(h <= 0 for h in config.model.network.hidden + config.model.network.channels):
         raise ConfigError("config keys 'model.network.hidden' and 'model.network.channels' must be positive sizes.")
     _validate_latent_structure(config)

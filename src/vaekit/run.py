@@ -24,7 +24,7 @@ import torch
 import yaml
 from safetensors import SafetensorError, safe_open
 
-from vaekit.config import Config, config_from_dict
+from vaekit.config import MAX_SIDE, Config, config_from_dict
 from vaekit.errors import ConfigError, DataError, RunError
 from vaekit.models import build_code_prior, build_model, capabilities, require
 from vaekit.train.checkpoint import load_weights
@@ -58,9 +58,6 @@ def read_config(path: Path) -> Config:
         raise RunError(f"cannot read '{file}': {exc.strerror or exc}. Check the run directory.") from None
     except (yaml.YAMLError, ConfigError) as exc:
         raise RunError(f"'{file}' is not a valid vaekit config ({exc}). The run directory is damaged.") from None
-
-
-MAX_SIDE = 2**16  # no image side or channel count in a run is larger
 
 
 def read_data_shape(weights: Path) -> tuple[int, int, int]:

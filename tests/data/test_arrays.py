@@ -122,7 +122,7 @@ def test_build_holds_out_labels_with_their_images() -> None:
     raw = RawData(Split(images, np.arange(20), "a.npz"), None)
     data = build_image_data("a.npz", raw, test_fraction=0.25, split_seed=3)
     assert len(data.train) == 15 and len(data.test) == 5
-    for x, y in ((data.train, data.train_labels), (data.test, data.test_labels)):
+    for x, y in ((data.pixels("train"), data.train_labels), (data.pixels("test"), data.test_labels)):
         torch.testing.assert_close(x.flatten() * 255 / 10, y.float(), rtol=0, atol=1e-4)
 
 

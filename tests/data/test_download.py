@@ -36,7 +36,7 @@ def test_missing_files_are_downloaded_verified_and_read(
     arrays = _tiny_mnist_on(mirror, monkeypatch)
     data = load_data("mnist", data_dir=tmp_path / "d")
     expected = torch.from_numpy(arrays["t10k-images-idx3-ubyte"][:, None] / 255).float()
-    assert torch.equal(data.test, expected)
+    assert torch.equal(data.pixels("test"), expected)
     stored = sorted(p.name for p in (tmp_path / "d" / "mnist").iterdir())
     assert stored == sorted(f.name for f in SOURCES["mnist"].files)  # no temporary files left
     assert len(mirror.requests) == 4

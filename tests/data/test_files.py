@@ -28,7 +28,7 @@ def test_npy_is_held_out_and_keeps_every_image_once(tmp_path: Path) -> None:
     data = load_data(str(tmp_path / "x.npy"), test_fraction=0.2, split_seed=1)
     assert data.shape == (1, 5, 5) and len(data.train) == 16 and len(data.test) == 4
     assert data.train_labels is None and not data.is_binary
-    both = torch.cat([data.train, data.test]).flatten(1)
+    both = torch.cat([data.pixels("train"), data.pixels("test")]).flatten(1)
     assert sorted(map(tuple, both.tolist())) == sorted(map(tuple, as_tensor(images).flatten(1).tolist()))
 
 
@@ -40,7 +40,7 @@ def test_npz_with_splits_and_labels_round_trips(tmp_path: Path, keys: tuple[str,
     y_train, y_test = np.arange(6), np.arange(3) + 10
     np.savez(tmp_path / "d.npz", **dict(zip(keys, (train, test, y_train, y_test), strict=True)), extra=np.zeros(1))
     data = load_data(str(tmp_path / "d.npz"))
-    assert torch.equal(data.train, as_tensor(train)) and torch.equal(data.test, as_tensor(test))
+    assert torch.equal(data.pixels("train"), as_tensor(train)) and torch.equal(data.pixels("test"), as_tensor(test))
     assert data.train_labels.tolist() == y_train.tolist() and data.test_labels.tolist() == y_test.tolist()
 
 
@@ -54,7 +54,7 @@ def test_shared_binarized_npz_layout_stays_binary(tmp_path: Path) -> None:
     bits = RNG.integers(0, 2, (8, 28, 28), dtype=np.uint8)
     np.savez(tmp_path / "b.npz", x_train=bits[:6], x_valid=bits[:1], x_test=bits[6:])
     data = load_data(str(tmp_path / "b.npz"))
-    assert data.is_binary and torch.equal(data.test[:, 0], torch.from_numpy(bits[6:].astype(np.float32)))
+    assert data.is_binary and torch.equal(data.pixels("test")[:, 0], torch.from_numpy(bits[6:].astype(np.float32)))
 
 
 def test_npz_with_unknown_keys_lists_them(tmp_path: Path) -> None:
@@ -71,8 +71,8 @@ def test_bad_values_in_npz_name_the_file_and_key(tmp_path: Path) -> None:
 
 
 def test_float_images_out_of_range_say_to_scale(tmp_path: Path) -> None:
-    np.save(tmp_path / "x.npy", np.full((4, 3, 3), 200.0))
-    with pytest.raises(DataError, match=r"x.npy holds float pixels in \[200, 200\].*x / 255"):
+    np.save(tmp_path / "x.npy", np.full((4, 3, 3), 200.5))
+    with pytest.raises(DataError, match=r"x.npy holds float pixels in \[200.5, 200.5\].*x / 255"):
         load_data(str(tmp_path / "x.npy"))
 
 
@@ -123,9 +123,9 @@ def test_png_folder_with_splits_and_classes_round_trips(tmp_path: Path) -> None:
     data = load_data(str(tmp_path / "imgs"))
     assert data.shape == (1, 5, 7) and len(data.train) == 3 and len(data.test) == 3
     # sorted paths: train/0/0, train/10/2, train/2/1; classes sorted numerically: 0 -> 0, 2 -> 1, 10 -> 2
-    assert torch.equal(data.train, as_tensor(pixels[[0, 2, 1]]))
+    assert torch.equal(data.pixels("train"), as_tensor(pixels[[0, 2, 1]]))
     assert data.train_labels.tolist() == [0, 2, 1]
-    assert torch.equal(data.test, as_tensor(pixels[[4, 5, 3]]))
+    assert torch.equal(data.pixels("test"), as_tensor(pixels[[4, 5, 3]]))
     assert data.test_labels.tolist() == [0, 2, 1]
 
 
@@ -136,7 +136,7 @@ def test_png_folder_of_class_folders_is_held_out_with_labels(tmp_path: Path) -> 
     write_png(tmp_path / ".hidden" / "x.png", np.zeros((9, 9), np.uint8))  # skipped: hidden, other size
     data = load_data(str(tmp_path), test_fraction=0.2)
     assert (len(data.train), len(data.test)) == (8, 2)
-    for x, y in ((data.train, data.train_labels), (data.test, data.test_labels)):
+    for x, y in ((data.pixels("train"), data.train_labels), (data.pixels("test"), data.test_labels)):
         value = (x[:, 0, 0, 0] * 255 / 20).round().long()  # the i of each image
         assert torch.equal(y, torch.where(value % 2 == 1, 0, 1))  # cat = 0, dog = 1
 
@@ -146,7 +146,7 @@ def test_flat_png_folder_has_no_labels_and_mixed_modes_become_rgb(tmp_path: Path
     write_png(tmp_path / "b.png", np.zeros((3, 3, 3), np.uint8))
     data = load_data(str(tmp_path))
     assert data.shape == (3, 3, 3) and data.train_labels is None
-    assert sorted(torch.cat([data.train, data.test]).amax(dim=(1, 2, 3)).tolist()) == [0.0, 1.0]
+    assert sorted(torch.cat([data.pixels("train"), data.pixels("test")]).amax(dim=(1, 2, 3)).tolist()) == [0.0, 1.0]
 
 
 def test_png_folder_of_mixed_sizes_names_two_files(tmp_path: Path) -> None:
@@ -179,8 +179,8 @@ def test_idx_folder_reads_like_mnist(tmp_path: Path, suffix: str) -> None:
     arrays = tiny_mnist()
     write_tiny_mnist(tmp_path, arrays, suffix)
     data = load_data(str(tmp_path))
-    assert torch.equal(data.train, as_tensor(arrays["train-images-idx3-ubyte"]))
-    assert torch.equal(data.test, as_tensor(arrays["t10k-images-idx3-ubyte"]))
+    assert torch.equal(data.pixels("train"), as_tensor(arrays["train-images-idx3-ubyte"]))
+    assert torch.equal(data.pixels("test"), as_tensor(arrays["t10k-images-idx3-ubyte"]))
     assert data.test_labels.tolist() == arrays["t10k-labels-idx1-ubyte"].tolist()
 
 

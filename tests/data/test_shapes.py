@@ -116,8 +116,8 @@ def test_shapes_subset_is_deterministic_in_split_seed() -> None:
 def test_factors_align_with_images_and_labels() -> None:
     data = load_data("shapes:200", split_seed=5)
     for images, factors, labels in (
-        (data.train, data.train_factors, data.train_labels),
-        (data.test, data.test_factors, data.test_labels),
+        (data.pixels("train"), data.train_factors, data.train_labels),
+        (data.pixels("test"), data.test_factors, data.test_labels),
     ):
         assert factors.dtype == torch.int64 and factors.shape == (len(images), 5)
         assert torch.equal(torch.from_numpy(render(factors.numpy())).float(), images[:, 0])
@@ -170,7 +170,7 @@ def test_a_tiny_fake_dsprites_file_loads(tmp_path: Path, monkeypatch: pytest.Mon
     assert {i.name: i.present for i in list_sources(tmp_path)}["dsprites"]
     data = load_data("dsprites", data_dir=tmp_path, download=False, test_fraction=0.25)  # all 40 rows
     assert (len(data.train), len(data.test)) == (30, 10) and data.is_binary and data.shape == (1, 64, 64)
-    for images, factors in ((data.train, data.train_factors), (data.test, data.test_factors)):
+    for images, factors in ((data.pixels("train"), data.train_factors), (data.pixels("test"), data.test_factors)):
         assert torch.equal(torch.from_numpy(render(factors.numpy())).float(), images[:, 0])
     assert sorted(grid_items(torch.cat([data.train_factors, data.test_factors]).numpy())) == items.tolist()
     small = load_data("dsprites:10", data_dir=tmp_path, download=False, test_fraction=0.2)

@@ -21,8 +21,8 @@ def digits():
 
 
 def test_digits_are_8x8_in_unit_range_with_labels(digits) -> None:
-    assert digits.shape == (1, 8, 8) and digits.train.dtype == torch.float32
-    assert digits.train.min() == 0 and digits.train.max() == 1 and not digits.is_binary
+    assert digits.shape == (1, 8, 8) and digits.pixels("train").dtype == torch.float32
+    assert digits.pixels("train").min() == 0 and digits.pixels("train").max() == 1 and not digits.is_binary
     assert len(digits.train) + len(digits.test) == 1797
     assert set(digits.train_labels.tolist()) == set(range(10))
 
@@ -35,8 +35,8 @@ def test_digits_split_sizes_follow_test_fraction(fraction: float) -> None:
 
 def test_digits_split_depends_only_on_split_seed(digits) -> None:
     same, other = load_data("digits", split_seed=0), load_data("digits", split_seed=1)
-    assert torch.equal(same.test, digits.test) and torch.equal(same.test_labels, digits.test_labels)
-    assert not torch.equal(other.test, digits.test)
+    assert torch.equal(same.test, digits.pixels("test")) and torch.equal(same.test_labels, digits.test_labels)
+    assert not torch.equal(other.test, digits.pixels("test"))
 
 
 def test_list_sources_has_one_entry_per_builtin(tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_idx_builtins_read_their_folder(tmp_path: Path, source: str, suffix: str
     write_tiny_mnist(tmp_path / source, arrays, suffix)
     data = load_data(source, data_dir=tmp_path, download=False, test_fraction=0.5)  # official split: ignored
     assert (len(data.train), len(data.test)) == (6, 4)
-    assert torch.equal(data.train[:, 0], torch.from_numpy(arrays["train-images-idx3-ubyte"] / 255).float())
+    assert torch.equal(data.pixels("train")[:, 0], torch.from_numpy(arrays["train-images-idx3-ubyte"] / 255).float())
     assert data.train_labels.tolist() == arrays["train-labels-idx1-ubyte"].tolist()
 
 
@@ -92,7 +92,7 @@ def test_binarized_mnist_reads_amat_gz_and_is_binary(tmp_path: Path) -> None:
     write_amat(tmp_path / "binarized_mnist" / "binarized_mnist_test.amat", test)
     data = load_data("binarized-mnist", data_dir=tmp_path, download=False)
     assert data.is_binary and data.shape == (1, 28, 28) and data.train_labels is None
-    assert torch.equal(data.test.reshape(3, 784), torch.from_numpy(test).float())
+    assert torch.equal(data.pixels("test").reshape(3, 784), torch.from_numpy(test).float())
 
 
 def test_binarized_mnist_with_wrong_row_length_names_the_file(tmp_path: Path) -> None:
@@ -113,7 +113,7 @@ def test_cifar10_reads_the_binary_tar(tmp_path: Path) -> None:
     write_cifar_tar(tmp_path / "cifar10" / "cifar-10-binary.tar.gz", batches)
     data = load_data("cifar10", data_dir=tmp_path, download=False)
     assert data.shape == (3, 32, 32) and (len(data.train), len(data.test)) == (10, 2)
-    assert torch.equal(data.test, torch.from_numpy(images[10:] / 255).float())
+    assert torch.equal(data.pixels("test"), torch.from_numpy(images[10:] / 255).float())
     assert data.train_labels.tolist() == labels[:10].tolist()
 
 

@@ -104,7 +104,7 @@ def test_arrays_from_a_path_record_their_levels(tmp_path, values, levels):
 def test_digits_have_17_levels_on_their_grid():
     data = load_data("digits")
     assert data.levels == 17
-    v = data.train * 16
+    v = data.pixels("train") * 16
     assert (v - v.round()).abs().max() == 0
 
 

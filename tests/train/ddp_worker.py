@@ -30,6 +30,7 @@ result = train_epoch(
     step=0,
     shuffle_generator=seeded_generator(p.device, 0, 1, 0),
     generator=seeded_generator(p.device, rank, 1, 1),  # different noise on each process
+    transform=p.stage.transform,  # uint8 codes -> float32, as in training
     progress=False,
     ctx=p.ctx,
 )

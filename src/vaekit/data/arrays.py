@@ -5,18 +5,22 @@ order, preferred when both readings fit); else (N, H, W, C) when the last axis i
 as Pillow and NumPy image code write them). Four channels (RGBA) are refused rather than silently dropped.
 
 Accepted values: bool; integers in [0, 255] (divided by 255, except that integer arrays whose values are
-all 0 or 1 are taken as binary pixels, as binarized MNIST is often stored); floats already in [0, 1].
+all 0 or 1 are taken as binary pixels, as binarized MNIST is often stored); floats already in [0, 1]; floats that
+are whole numbers in [0, 255] (8-bit values saved as floats: read as 8-bit, with a warning). 8-bit and binary
+pixels are held as uint8 codes (`store_images`), converted to float32 per batch (`to_unit`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from vaekit.data.types import ImageData, RawData, Split
+from vaekit.data.transforms import ImageTransforms
+from vaekit.data.types import ImageData, LoadInfo, RawData, Split, to_unit
 from vaekit.errors import DataError
 
 ACCEPTED_SHAPES = "(N, H, W), (N, C, H, W) or (N, H, W, C) with C = 1 (grayscale) or 3 (RGB)"
@@ -46,11 +50,13 @@ def channels_first(x: np.ndarray, origin: str) -> np.ndarray:
     )
 
 
-def _check_values(x: np.ndarray, origin: str) -> None:
-    """Raise DataError unless `x` holds valid pixels for its dtype (see the module docstring)."""
+def _value_kind(x: np.ndarray, origin: str) -> str:
+    """How `x` holds pixels: 'binary' (bool, or integers all 0 or 1), 'int8' (integers in [0, 255]), 'float'
+    (floats in [0, 1]) or 'float255' (whole-number floats above 1, at most 255: 8-bit values stored as floats).
+    Raises DataError for anything else."""
     kind = x.dtype.kind
     if kind == "b":
-        return
+        return "binary"
     if kind in "ui":
         lo, hi = int(x.min()), int(x.max())
         if lo < 0 or hi > 255:
@@ -58,7 +64,7 @@ def _check_values(x: np.ndarray, origin: str) -> None:
                 f"{origin} holds integer pixels in [{lo}, {hi}]; integer images must be 8-bit values in "
                 f"[0, 255]. Fix: rescale them to uint8 in [0, 255], or to floats in [0, 1], and save again."
             )
-        return
+        return "binary" if hi <= 1 else "int8"
     if kind == "f":
         bad = int(np.count_nonzero(~np.isfinite(x)))
         if bad:
@@ -67,47 +73,109 @@ def _check_values(x: np.ndarray, origin: str) -> None:
                 f"Fix: repair or drop the images that contain them and save the array again."
             )
         lo, hi = float(x.min()), float(x.max())
-        if lo < 0.0 or hi > 1.0:
-            raise DataError(
-                f"{origin} holds float pixels in [{lo:g}, {hi:g}]; float images must lie in [0, 1]. "
-                f"Fix: scale them first (x / 255 for 8-bit values) and save the array again."
-            )
-        return
+        if 0.0 <= lo and hi <= 1.0:
+            return "float"
+        if 0.0 <= lo and hi <= 255.0 and bool(np.all(x == np.round(x))):
+            return "float255"
+        raise DataError(
+            f"{origin} holds float pixels in [{lo:g}, {hi:g}]; float images must lie in [0, 1] (or be whole "
+            f"numbers in [0, 255], read as 8-bit values). Fix: scale them first (x / 255 for 8-bit values) and "
+            "save the array again."
+        )
     raise DataError(
         f"{origin} holds values of dtype {x.dtype}, which are not pixels. "
         f"Fix: save the images as uint8 in [0, 255], as bool, or as floats in [0, 1]."
     )
 
 
-def images_to_tensors(parts: Sequence[tuple[np.ndarray, str]]) -> list[torch.Tensor]:
-    """Validate the image arrays of one data set, given as (array, origin) pairs, and convert them.
+class StoredImages(NamedTuple):
+    """Image arrays as vaekit holds them: uint8 codes v in 0..levels-1 (the pixel is v / (levels - 1)) where the
+    source is 8-bit or binary, 4x smaller than float32 and converted per batch; float32 in [0, 1] otherwise."""
 
-    Returns one float32 tensor (N, C, H, W) in [0, 1] per array. Integer arrays share one scale, so a
-    test split that happens to hold only 0s and 1s is scaled like its train split.
+    tensors: list[torch.Tensor]  # one (N, C, H, W) per array, uint8 or float32
+    levels: int | None  # 256 or 2 for uint8 codes; None for float32
+    values: str  # how the source's values were mapped, for the load summary
+    warnings: list[str]
+
+
+_CHUNK = 2048  # images converted and transformed per step: the peak is one chunk beside the result
+
+
+def store_images(parts: Sequence[tuple[np.ndarray, str]], transforms: ImageTransforms | None = None) -> StoredImages:
+    """Validate the image arrays of one data set, given as (array, origin) pairs, transform and store them.
+
+    All arrays share one scale (a test split that happens to hold only 0s and 1s is scaled like its train split).
+    Binary pixels become 8-bit (0 or 255) when a transform can make new values (resize, grayscale).
     """
+    transforms = transforms or ImageTransforms()
     arrays = []
     for x, origin in parts:
         if x.size == 0:
             raise DataError(f"{origin} holds no images (shape {x.shape}). Fix: give a non-empty array.")
         x = channels_first(x, origin)  # (N, C, H, W)
-        _check_values(x, origin)
-        arrays.append((x, origin))
-    (first, first_origin), *rest = arrays
-    for x, origin in rest:
+        arrays.append((x, origin, _value_kind(x, origin)))
+    (first, first_origin, _), *rest = arrays
+    for x, origin, _ in rest:
         if x.shape[1:] != first.shape[1:]:
             raise DataError(
                 f"{first_origin} holds images of shape {first.shape[1:]} (C, H, W) but {origin} holds "
-                f"{x.shape[1:]}; train and test images must have one shape. Fix: resize one split to match."
+                f"{x.shape[1:]}; train and test images must have one shape. Fix: resize one split to match "
+                "(or set data.resize)."
             )
-    integer_max = max((int(x.max()) for x, _ in arrays if x.dtype.kind in "ui"), default=0)
-    scale = 255.0 if integer_max > 1 else 1.0
-    tensors = []
-    for x, _ in arrays:
-        out = np.require(x, dtype=np.float32, requirements=["C", "W"])  # copies unless already float32
-        if x.dtype.kind in "ui" and scale != 1.0:
-            out /= scale
-        tensors.append(torch.from_numpy(out))
-    return tensors
+    kinds = {kind for _, _, kind in arrays}
+    warnings = []
+    if "float255" in kinds:
+        warnings.append(
+            f"{', '.join(o for _, o, k in arrays if k == 'float255')}: float pixels that are whole numbers in "
+            "[0, 255] look like 8-bit values stored as floats; they were read as 8-bit (divided by 255). If they "
+            "are not, scale them to [0, 1] yourself."
+        )
+    if kinds <= {"binary"}:
+        levels, values = 2, "binary pixels (0 or 1)"
+        if transforms.changes_values:
+            levels, values = 256, "binary pixels (0 or 1), made 8-bit (0 or 255) for the transforms"
+    elif kinds <= {"binary", "int8", "float255"}:
+        levels, values = 256, f"{'/'.join(sorted({str(x.dtype) for x, _, _ in arrays}))} values 0..255, divided by 255"
+    else:
+        levels, values = None, "float values in [0, 1], kept as float32"
+    upscale = levels == 256 and kinds <= {"binary"}  # binary made 8-bit for the transforms
+    tensors = [
+        _store(x, kind, levels, 255 if upscale or x.dtype.kind == "b" else 1, transforms) for x, _, kind in arrays
+    ]
+    if levels == 256 and all(_only_extremes(t, 255) for t in tensors):  # e.g. binary images saved as 0/255 PNGs
+        tensors = [t // 255 for t in tensors]
+        levels, values = 2, values + "; every pixel is 0 or 255: binary"
+    return StoredImages(tensors, levels, values, warnings)
+
+
+def _store(x: np.ndarray, kind: str, levels: int | None, scale: int, transforms: ImageTransforms) -> torch.Tensor:
+    """One (N, C, H, W) array as uint8 codes (levels set; values times `scale`) or float32, transformed chunk by
+    chunk."""
+    dtype = np.uint8 if levels else np.float32
+    scale = scale if levels == 256 else 1
+    divide = 255.0 if levels is None and kind in ("int8", "float255") else 1.0  # 8-bit among floats
+    c, h, w = transforms.output_shape(x.shape[1:], "the images")
+    out = np.empty((x.shape[0], c, h, w), dtype=dtype)
+    for start in range(0, x.shape[0], _CHUNK):
+        chunk = x[start : start + _CHUNK]
+        chunk = chunk.astype(dtype) * dtype(scale) if scale != 1 else chunk.astype(dtype, copy=False)
+        if divide != 1.0:
+            chunk = chunk / dtype(divide)
+        out[start : start + _CHUNK] = transforms.apply(chunk, (levels or 2) - 1.0)
+    return torch.from_numpy(out)
+
+
+def _only_extremes(x: torch.Tensor, top: int) -> bool:
+    """Every value is 0 or `top`; the first images decide quickly for data that is not so."""
+    flat = x.reshape(-1)
+    head = flat[: 1 << 16]
+    return bool(((head == 0) | (head == top)).all()) and bool(((flat == 0) | (flat == top)).all())
+
+
+def images_to_tensors(parts: Sequence[tuple[np.ndarray, str]]) -> list[torch.Tensor]:
+    """Validate image arrays given as (array, origin) pairs; one float32 tensor (N, C, H, W) in [0, 1] each."""
+    stored = store_images(parts)
+    return [to_unit(t, stored.levels).contiguous() for t in stored.tensors]
 
 
 def labels_to_tensor(y: np.ndarray, n: int, origin: str) -> torch.Tensor:
@@ -146,35 +214,42 @@ def _labels(split: Split, n: int) -> torch.Tensor | None:
 
 
 def _all_binary(x: torch.Tensor) -> bool:
-    """Every value is exactly 0 or 1; the first images decide quickly for data that is not binary."""
-    flat = x.reshape(-1)
-    head = flat[: 1 << 16]
-    return bool(((head == 0) | (head == 1)).all()) and bool(((flat == 0) | (flat == 1)).all())
+    return _only_extremes(x, 1)
 
 
-def build_image_data(name: str, raw: RawData, test_fraction: float, split_seed: int) -> ImageData:
+def build_image_data(
+    name: str, raw: RawData, test_fraction: float, split_seed: int, transforms: ImageTransforms | None = None
+) -> ImageData:
     """Validate what a reader found and assemble an ImageData, holding out a test split when there is none.
 
     Labels are kept only when every split has them, so downstream code sees both or neither.
     """
-    parts = [(raw.train.images, raw.train.origin)]
-    if raw.test is not None:
-        parts.append((raw.test.images, raw.test.origin))
-    tensors = images_to_tensors(parts)
-    train_x = tensors[0]  # (N, C, H, W)
+    transforms = transforms or ImageTransforms()
+    splits = [raw.train] if raw.test is None else [raw.train, raw.test]
+    read = tuple(f"{s.origin} {tuple(s.images.shape)} {s.images.dtype}" for s in splits)
+    stored = store_images([(s.images, s.origin) for s in splits], None if raw.transformed else transforms)
+    train_x = stored.tensors[0]  # (N, C, H, W)
     train_y = _labels(raw.train, len(train_x))
     if raw.test is None:
         train_idx, test_idx = holdout_indices(len(train_x), test_fraction, split_seed, raw.train.origin)
         train_idx, test_idx = torch.from_numpy(train_idx), torch.from_numpy(test_idx)
         test_x, train_x = train_x[test_idx], train_x[train_idx]
         test_y, train_y = (None, None) if train_y is None else (train_y[test_idx], train_y[train_idx])
+        split = f"test held out at random: {test_fraction:g} of the images, data.split_seed {split_seed}"
     else:
-        test_x = tensors[1]  # (M, C, H, W)
+        test_x = stored.tensors[1]  # (M, C, H, W)
         test_y = _labels(raw.test, len(test_x))
         if train_y is None or test_y is None:
             train_y = test_y = None
-    is_binary = _all_binary(train_x) and _all_binary(test_x)
-    return ImageData(name, train_x, test_x, train_y, test_y, is_binary)
+        split = "the source's own train/test split"
+    levels, values = stored.levels, stored.values
+    top = 1 if levels is None else levels - 1
+    is_binary = _only_extremes(train_x, top) and _only_extremes(test_x, top)
+    if is_binary and levels is None:  # float pixels that are all 0 or 1: held as codes, like bool arrays
+        train_x, test_x, levels = train_x.to(torch.uint8), test_x.to(torch.uint8), 2
+        values += "; every pixel is 0 or 1: binary"
+    info = LoadInfo(read, values, transforms.describe(), split, tuple(stored.warnings))
+    return ImageData(name, train_x, test_x, train_y, test_y, is_binary, levels=levels, info=info)
 
 
 def binarize(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -24,6 +24,7 @@ import torch
 
 from vaekit.data.arrays import build_image_data
 from vaekit.data.shapes import FACTOR_SIZES
+from vaekit.data.transforms import ImageTransforms
 from vaekit.data.types import FactorGrid, ImageData, RawData, Split
 from vaekit.errors import DataError
 
@@ -104,7 +105,9 @@ def read_dsprites(paths: dict[str, Path]) -> FactorGrid:
     return FactorGrid(len(factors), take, f"{path}['imgs']")
 
 
-def draw_subset(name: str, grid: FactorGrid, size: int, test_fraction: float, seed: int) -> ImageData:
+def draw_subset(
+    name: str, grid: FactorGrid, size: int, test_fraction: float, seed: int, transforms: ImageTransforms | None = None
+) -> ImageData:
     """`size` items of `grid` drawn without replacement with `seed`; round(size * test_fraction) are the test split.
 
     Labels are the first factor (dSprites' shape); `train_factors`/`test_factors` hold all factor indices.
@@ -121,8 +124,8 @@ def draw_subset(name: str, grid: FactorGrid, size: int, test_fraction: float, se
     is_test = np.isin(items, chosen[:n_test])
     train, test = ~is_test, is_test
     raw = RawData(*(Split(images[m], factors[m, 0], grid.origin) for m in (train, test)))
-    del images  # the splits are copies; free the drawn images before they are converted to float32
-    data = build_image_data(name, raw, test_fraction, seed)
+    del images  # the splits are copies; free the drawn images before they are stored
+    data = build_image_data(name, raw, test_fraction, seed, transforms)
     return dataclasses.replace(
         data, train_factors=torch.from_numpy(factors[train]), test_factors=torch.from_numpy(factors[test])
     )

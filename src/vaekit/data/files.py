@@ -18,6 +18,7 @@ import numpy as np
 
 from vaekit.data.formats import corrupt, read_idx
 from vaekit.data.images import read_image_folder
+from vaekit.data.transforms import ImageTransforms
 from vaekit.data.types import RawData, Split
 from vaekit.errors import DataError
 
@@ -146,13 +147,14 @@ def read_idx_folder(folder: Path, found: dict[tuple[str, str], Path]) -> RawData
     return RawData(split(train), split(test) if test is not None else None)
 
 
-def read_path(path: Path) -> RawData:
-    """Read the data set at `path`: .npy/.npz, a folder of idx files, or a folder of images."""
+def read_path(path: Path, transforms: ImageTransforms | None = None) -> RawData:
+    """Read the data set at `path`: .npy/.npz, a folder of idx files, or a folder of images (transformed as
+    they are decoded; other readers leave the transforms to `build_image_data`)."""
     if path.is_dir():
         found = idx_files(path)
         if any(kind == "images" for _, kind in found):
             return read_idx_folder(path, found)
-        return read_image_folder(path)
+        return read_image_folder(path, transforms)
     if path.suffix.lower() in (".npy", ".npz"):
         return read_numpy(path)
     kind = f"a '{path.suffix}' file" if path.suffix else "a file without a suffix"

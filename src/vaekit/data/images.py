@@ -8,7 +8,8 @@ Layout rules:
 - Labels: when every image sits in a subfolder of its split's root (`train/3/a.png`, `cat/a.png`), the
   label is the index of that subfolder's name among all class names, sorted (numerically when all are
   whole numbers, so `0`..`9` get labels 0..9). Otherwise there are no labels.
-- Pixels: grayscale ("L") when every image is grayscale, else RGB (alpha dropped); one size for all images.
+- Pixels: grayscale ("L") when every image is grayscale, else RGB (alpha dropped); one size for all images, unless
+  load-time transforms (`vaekit.data.transforms`) resize them, which happens image by image as they are decoded.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from vaekit.data.transforms import ImageTransforms
 from vaekit.data.types import RawData, Split
 from vaekit.errors import DataError
 
@@ -59,10 +61,15 @@ def _pixels(path: Path, mode: str) -> np.ndarray:
         raise _unreadable(path, err) from err
 
 
-def read_images(paths: list[Path]) -> np.ndarray:
-    """Decode image files of one size into uint8 (N, H, W) if all are grayscale, else (N, H, W, 3)."""
-    first_path, first_size = paths[0], None
+def read_images(paths: list[Path], transforms: ImageTransforms | None = None) -> np.ndarray:
+    """Decode image files into uint8 (N, H, W) if all are grayscale, else (N, H, W, 3).
+
+    Without transforms every image must have one size. With them, each image is transformed as it is decoded
+    (so a folder of large images is never whole in memory at full size), and the results must share one size.
+    """
+    transforms = transforms or ImageTransforms()
     gray = True
+    sizes: dict[tuple[int, int], Path] = {}
     for path in paths:
         size, mode = _header(path)
         if mode not in _GRAY_MODES and mode not in _COLOR_MODES:
@@ -70,21 +77,36 @@ def read_images(paths: list[Path]) -> np.ndarray:
                 f"the image {path} has pixel mode {mode!r} (16-bit or float), which vaekit does not read. "
                 f"Fix: save it as an 8-bit grayscale or RGB PNG."
             )
-        if first_size is None:
-            first_size = size
-        elif size != first_size:
-            raise DataError(
-                f"images differ in size: {first_path} is {first_size[0]}x{first_size[1]} but {path} is "
-                f"{size[0]}x{size[1]} (width x height); a data set needs one image size. "
-                f"Fix: resize all images to one size (e.g. Pillow's Image.resize) and load the folder again."
-            )
+        sizes.setdefault(size, path)
         gray = gray and mode in _GRAY_MODES
-    width, height = first_size
     mode = "L" if gray else "RGB"
-    out = np.empty((len(paths), height, width) if gray else (len(paths), height, width, 3), dtype=np.uint8)
+    if transforms.is_identity:
+        if len(sizes) > 1:
+            (s1, p1), (s2, p2) = list(sizes.items())[:2]
+            raise DataError(
+                f"images differ in size: {p1} is {s1[0]}x{s1[1]} but {p2} is {s2[0]}x{s2[1]} (width x height); "
+                "a data set needs one image size. Fix: set data.resize (e.g. data.resize=[64, 64], or "
+                "data.resize=64 with data.center_crop=64 to keep the aspect ratio) to resize them as they load."
+            )
+        (width, height), _ = next(iter(sizes.items()))
+        out = np.empty((len(paths), height, width) if gray else (len(paths), height, width, 3), dtype=np.uint8)
+        for i, path in enumerate(paths):
+            out[i] = _pixels(path, mode)
+        return out
+    shapes = {transforms.output_shape((1 if gray else 3, h, w), f"the image {p}") for (w, h), p in sizes.items()}
+    if len(shapes) > 1:
+        raise DataError(
+            f"after data.resize the images still differ in size ({sorted(shapes)[:2]}, C x H x W): images of "
+            "several aspect ratios resized by their shorter side. Fix: add data.center_crop (e.g. the resize "
+            "size), or resize to an exact [H, W]."
+        )
+    ((c, h, w),) = shapes
+    out = np.empty((len(paths), c, h, w), dtype=np.uint8)
     for i, path in enumerate(paths):
-        out[i] = _pixels(path, mode)
-    return out
+        image = _pixels(path, mode)  # (H, W) or (H, W, 3)
+        image = image[None] if gray else image.transpose(2, 0, 1)  # (C, H, W)
+        out[i] = transforms.apply(image[None], 255.0)[0]
+    return out  # (N, C, H, W)
 
 
 def _class_order(names: set[str]) -> list[str]:
@@ -99,7 +121,7 @@ def _classes(root: Path, paths: list[Path]) -> list[str] | None:
     return [parts[0] for parts in names] if all(len(parts) > 1 for parts in names) else None
 
 
-def read_image_folder(folder: Path) -> RawData:
+def read_image_folder(folder: Path, transforms: ImageTransforms | None = None) -> RawData:
     """A folder of images as train (and, with `train/` and `test/` subfolders, test) splits with labels."""
     roots = [folder / "train", folder / "test"] if (folder / "train").is_dir() else [folder]
     roots = [root for root in roots if root.is_dir()]
@@ -110,7 +132,7 @@ def read_image_folder(folder: Path) -> RawData:
                 f"the folder {root} holds no PNG or JPEG images (looked recursively; hidden files skipped). "
                 f"Fix: point at a folder of .png/.jpg images, a .npy/.npz file, or a folder of idx files."
             )
-    pixels = read_images([path for paths in lists for path in paths])  # (N_total, H, W[, 3])
+    pixels = read_images([path for paths in lists for path in paths], transforms)  # (N_total, ...)
     classes = [_classes(root, paths) for root, paths in zip(roots, lists, strict=True)]
     labels: list[np.ndarray | None] = [None] * len(roots)
     if all(c is not None for c in classes):
@@ -121,4 +143,5 @@ def read_image_folder(folder: Path) -> RawData:
     for root, paths, y in zip(roots, lists, labels, strict=True):
         splits.append(Split(pixels[start : start + len(paths)], y, str(root)))
         start += len(paths)
-    return RawData(splits[0], splits[1] if len(splits) > 1 else None)
+    transformed = transforms is not None and not transforms.is_identity
+    return RawData(splits[0], splits[1] if len(splits) > 1 else None, transformed)

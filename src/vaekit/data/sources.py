@@ -15,6 +15,7 @@ from vaekit.data.dsprites import DSPRITES_FILE, DSPRITES_URL, draw_subset, read_
 from vaekit.data.files import ACCEPTED_KINDS, read_path
 from vaekit.data.formats import read_amat, read_cifar_binary, read_idx
 from vaekit.data.shapes import read_shapes
+from vaekit.data.transforms import ImageTransforms
 from vaekit.data.types import FactorGrid, ImageData, RawData, SourceInfo, Split
 from vaekit.errors import DataError
 
@@ -267,6 +268,7 @@ def load_data(
     test_fraction: float = 0.1,
     split_seed: int = 0,
     download: bool = True,
+    transforms: ImageTransforms | None = None,
 ) -> ImageData:
     """Load a built-in data set by name, or the data set at a path, as float32 (N, C, H, W) tensors in [0, 1].
 
@@ -282,10 +284,13 @@ def load_data(
         split_seed: seed of that hold-out; the same seed gives the same split.
         download: fetch missing built-in files (from the official URLs, or $VAEKIT_MIRROR) and verify
             their checksums; when False, missing files raise DataError.
+        transforms: resize, crop, grayscale, invert, applied once at load (`vaekit.data.transforms`).
 
     The result's `levels` is the number of values a pixel takes: each built-in source's own (256 for 8-bit ones,
     17 for digits, 2 for binary ones); for a path, 2 if every pixel is 0 or 1, 256 for integer arrays and image
-    files, None (continuous) for float arrays.
+    files, None (continuous) for float arrays. 8-bit and binary pixels are held as uint8 codes (`ImageData.pixels`
+    gives float32). Transforms that make new values (resize, grayscale) make binary data 8-bit, and data with
+    levels of their own (digits' 17) continuous.
 
     Raises DataError for every problem with the input, with a message that names the file and the fix.
     """
@@ -295,23 +300,17 @@ def load_data(
             f"test_fraction must be a number strictly between 0 and 1 (the share of images held out for "
             f"testing), got {test_fraction!r}. Fix: use e.g. 0.1."
         )
+    transforms = transforms or ImageTransforms()
     spec, size = _builtin(source)
     if spec is not None:
         raw = _read_builtin(spec, _data_root(data_dir), download)
         if isinstance(raw, FactorGrid):
             size = size if size is not None else min(spec.subset_size or raw.size, raw.size)
-            return dataclasses.replace(draw_subset(source, raw, size, test_fraction, split_seed), levels=spec.levels)
-        data = build_image_data(source, raw, test_fraction, split_seed)
-        return dataclasses.replace(data, levels=spec.levels)
-    raw = read_path(_existing_path(source))
-    data = build_image_data(source, raw, test_fraction, split_seed)
-    return dataclasses.replace(data, levels=_levels_of_arrays(raw, data.is_binary))
-
-
-def _levels_of_arrays(raw: RawData, is_binary: bool) -> int | None:
-    """The values a pixel of arrays read from a path takes: 2 when every pixel is 0 or 1; 256 for integer
-    arrays (8-bit values, divided by 255 by `build_image_data`) and image files; None (continuous) for floats."""
-    if is_binary:
-        return 2
-    splits = [s for s in raw if s is not None]
-    return 256 if all(s.images.dtype.kind in "uib" for s in splits) else None
+            data = draw_subset(source, raw, size, test_fraction, split_seed, transforms)
+        else:
+            data = build_image_data(source, raw, test_fraction, split_seed, transforms)
+        if data.levels is None and transforms.is_identity:  # float pixels on a grid of the source's own
+            data = dataclasses.replace(data, levels=spec.levels)
+        return data
+    raw = read_path(_existing_path(source), transforms)
+    return build_image_data(source, raw, test_fraction, split_seed, transforms)

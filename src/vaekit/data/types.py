@@ -13,14 +13,38 @@ import torch
 from vaekit.errors import DataError
 
 
+def to_unit(x: torch.Tensor, levels: int | None) -> torch.Tensor:
+    """Stored pixels as the model sees them: uint8 codes -> float32 v / (levels - 1); float32 as it is."""
+    if x.dtype != torch.uint8:
+        return x
+    if levels is None or levels < 2:
+        raise ValueError(f"uint8 pixels need their number of levels, got {levels}")
+    return x.float().div_(levels - 1)
+
+
+@dataclass(frozen=True)
+class LoadInfo:
+    """What loading did, for the summary `vaekit train` prints (`vaekit.data.summary`)."""
+
+    read: tuple[str, ...]  # each array or folder read: "origin (shape) dtype"
+    values: str  # how the source's values map to [0, 1]
+    transforms: str  # the load-time transforms applied, or "none"
+    split: str  # where the test split comes from
+    warnings: tuple[str, ...] = ()  # noticed while reading (e.g. 8-bit values stored as floats)
+
+
 @dataclass(frozen=True, eq=False)  # eq=False: `==` on tensor fields has no single truth value
 class ImageData:
-    """A train/test pair of float32 image tensors (N, C, H, W) with values in [0, 1], optional labels and factors,
-    and the number of values a pixel takes (`levels`)."""
+    """A train/test pair of image tensors (N, C, H, W), optional labels and factors, and the number of values a
+    pixel takes (`levels`).
+
+    Pixels are held as uint8 codes v in 0..levels-1 (the pixel is v / (levels - 1)) where the source is 8-bit or
+    binary, else as float32 in [0, 1]; `pixels(split)` gives float32 in [0, 1] either way.
+    """
 
     name: str  # the source as given to `load_data`
-    train: torch.Tensor  # (N, C, H, W) float32, contiguous
-    test: torch.Tensor  # (M, C, H, W) float32, contiguous
+    train: torch.Tensor  # (N, C, H, W) uint8 codes or float32, contiguous
+    test: torch.Tensor  # (M, C, H, W) the same dtype
     train_labels: torch.Tensor | None = None  # (N,) int64
     test_labels: torch.Tensor | None = None  # (M,) int64
     is_binary: bool = False  # every pixel is exactly 0 or 1
@@ -29,16 +53,22 @@ class ImageData:
     # The values a pixel takes, x = v / (levels - 1) for v = 0..levels-1: 256 for 8-bit images, 17 for scikit-learn's
     # digits, 2 for binary pixels; None for continuous data (float pixels). Decides how likelihoods are reported.
     levels: int | None = None
+    info: LoadInfo | None = None  # what loading did (None: built by hand)
 
     def __post_init__(self) -> None:
         for split, x, y, f in (
             ("train", self.train, self.train_labels, self.train_factors),
             ("test", self.test, self.test_labels, self.test_factors),
         ):
-            if x.ndim != 4 or x.dtype != torch.float32:
+            if x.ndim != 4 or x.dtype not in (torch.float32, torch.uint8):
                 raise DataError(
-                    f"data set '{self.name}': the {split} images must be a float32 tensor of shape "
+                    f"data set '{self.name}': the {split} images must be a float32 or uint8 tensor of shape "
                     f"(N, C, H, W), got {x.dtype} of shape {tuple(x.shape)}."
+                )
+            if x.dtype == torch.uint8 and not (self.levels and 2 <= self.levels <= 256):
+                raise DataError(
+                    f"data set '{self.name}': uint8 {split} images are codes 0..levels-1 and need levels in "
+                    f"[2, 256], got levels={self.levels}."
                 )
             if y is not None and (y.dtype != torch.int64 or tuple(y.shape) != (x.shape[0],)):
                 raise DataError(
@@ -61,6 +91,10 @@ class ImageData:
                 f"data set '{self.name}': train images are {tuple(self.train.shape[1:])} (C, H, W) "
                 f"but test images are {tuple(self.test.shape[1:])}; both splits need one image shape."
             )
+
+    def pixels(self, split: str) -> torch.Tensor:
+        """The `split` ("train" or "test") as float32 in [0, 1], (N, C, H, W): a converted copy of uint8 codes."""
+        return to_unit(self.train if split == "train" else self.test, self.levels)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -103,6 +137,7 @@ class RawData(NamedTuple):
 
     train: Split
     test: Split | None  # None: hold out a fraction of `train`
+    transformed: bool = False  # the reader already applied the load-time transforms (image by image)
 
 
 class FactorGrid(NamedTuple):

@@ -9,6 +9,7 @@ import torch
 
 from vaekit.config import Config, DataConfig
 from vaekit.data import Binarization, ImageData, load_data
+from vaekit.data.transforms import ImageTransforms
 from vaekit.errors import DataError
 from vaekit.models import capabilities
 from vaekit.nn.likelihoods import likelihood_support
@@ -18,7 +19,7 @@ from vaekit.train.loop import Cond
 @dataclass
 class RunData:
     data: ImageData  # as loaded, on the CPU
-    train_x: torch.Tensor  # (N, C, H, W) on the device, after load-time binarization
+    train_x: torch.Tensor  # (N, C, H, W) on the device, as stored (uint8 codes or float32; binarization.to_float)
     test_x: torch.Tensor  # (M, C, H, W)
     train_cond: Cond  # {"y": (N,) int64} for a model conditioned on labels, else {}
     test_cond: Cond
@@ -26,7 +27,9 @@ class RunData:
     levels: int | None = None  # the values a pixel takes as the model sees them (2 when binarized); None: continuous
 
     def split(self, name: str) -> tuple[torch.Tensor, Cond]:
-        return (self.train_x, self.train_cond) if name == "train" else (self.test_x, self.test_cond)
+        """A split as float32 in [0, 1] (a converted copy of uint8 codes), and its conditioning."""
+        x, cond = (self.train_x, self.train_cond) if name == "train" else (self.test_x, self.test_cond)
+        return self.binarization.to_float(x), cond
 
 
 def load_run_data(config: Config, device: torch.device | str) -> RunData:
@@ -46,8 +49,9 @@ def load_run_data(config: Config, device: torch.device | str) -> RunData:
             f"values, but data '{config.data.source}' has {levels or 'continuous (float)'} values per pixel. Use data "
             "with the run's number of values, or a model trained on this data."
         )
-    binarization = Binarization.of(config, levels if support == "real" else None)  # a density: dequantized
-    train_x, test_x = binarization.at_load(data.train, data.test)
+    codes = data.levels if data.train.dtype == torch.uint8 else None
+    binarization = Binarization.of(config, levels if support == "real" else None, codes)  # a density: dequantized
+    train_x, test_x = binarization.at_load(data.train, data.test, data.levels)
     train_cond: Cond = {}
     test_cond: Cond = {}
     if "labels" in capabilities(config.model):
@@ -65,7 +69,12 @@ def load_configured(cfg: DataConfig, source: str | None = None, data_dir: str | 
         test_fraction=cfg.test_fraction,
         split_seed=cfg.split_seed,
         download=cfg.download,
+        transforms=transforms_of(cfg),
     )
+
+
+def transforms_of(cfg: DataConfig) -> ImageTransforms:
+    return ImageTransforms.of(cfg.resize, cfg.center_crop, cfg.grayscale, cfg.invert)
 
 
 def pixel_levels(config: Config, data: ImageData) -> int | None:
@@ -79,7 +88,7 @@ def pixel_levels(config: Config, data: ImageData) -> int | None:
     declared = config.model.likelihood.levels
     if data.levels is not None or declared < 2:
         return data.levels
-    for split in (data.train, data.test):
+    for split in (data.pixels("train"), data.pixels("test")):
         scaled = split * (declared - 1)
         if (scaled - scaled.round()).abs().max() > 1e-3:
             raise DataError(

@@ -19,6 +19,7 @@ import torch
 
 from vaekit.atomic import atomic_write_text
 from vaekit.config import Config, validate
+from vaekit.data.summary import data_warnings, summary_lines
 from vaekit.errors import ConfigError, RunError
 from vaekit.evaluate.by_model import evaluation_for
 from vaekit.lock import LOCK_FILE
@@ -102,6 +103,16 @@ def prepare(config: Config) -> Prepared:
     return Prepared(config, ctx, device, data, stage)
 
 
+def announce_data(p: Prepared, log: Log | None) -> None:
+    """The load summary and the data's warnings, from the main process."""
+    if log is None or not p.ctx.is_main:
+        return
+    for line in summary_lines(p.data.data):
+        log(line)
+    for warning in data_warnings(p.data.data, p.config.train.batch_size):
+        log(f"warning: {warning}")
+
+
 def check_model_fits(config: Config, shape: tuple[int, ...]) -> None:
     """Refuse, before allocating anything, a model whose training needs more memory than the machine has."""
     count = parameter_count(config.model, shape)
@@ -161,6 +172,7 @@ def train(config: Config, out: str | Path | None = None, *, force: bool = False,
     """
     out = Path(out) if out is not None else default_out(config)
     prepared = prepare(config)
+    announce_data(prepared, log)
     check_out_dir(out, force)
     barrier(prepared.ctx)  # every process has checked `out` before the main one changes it
     if prepared.ctx.is_main:
@@ -197,6 +209,7 @@ def resume(path: str | Path, epochs: int | None = None, *, device: str | None = 
         config.train.device = device
     validate(config)
     prepared = prepare(config)
+    announce_data(prepared, log)
     with writing(path, prepared.ctx):
         start_epoch, step = resume_state(prepared.stage, path)
         if prepared.ctx.is_main:
