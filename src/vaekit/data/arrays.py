@@ -213,6 +213,13 @@ def _labels(split: Split, n: int) -> torch.Tensor | None:
     return labels_to_tensor(split.labels, n, split.labels_origin or split.origin)
 
 
+def split_note(held_out: bool, test_fraction: float, split_seed: int) -> str:
+    """Where the test split comes from, for the load summary."""
+    if held_out:
+        return f"test held out at random: {test_fraction:g} of the images, data.split_seed {split_seed}"
+    return "the source's own train/test split"
+
+
 def _all_binary(x: torch.Tensor) -> bool:
     return _only_extremes(x, 1)
 
@@ -235,20 +242,24 @@ def build_image_data(
         train_idx, test_idx = torch.from_numpy(train_idx), torch.from_numpy(test_idx)
         test_x, train_x = train_x[test_idx], train_x[train_idx]
         test_y, train_y = (None, None) if train_y is None else (train_y[test_idx], train_y[train_idx])
-        split = f"test held out at random: {test_fraction:g} of the images, data.split_seed {split_seed}"
+        split = split_note(True, test_fraction, split_seed)
     else:
         test_x = stored.tensors[1]  # (M, C, H, W)
         test_y = _labels(raw.test, len(test_x))
         if train_y is None or test_y is None:
             train_y = test_y = None
-        split = "the source's own train/test split"
+        split = split_note(False, test_fraction, split_seed)
     levels, values = stored.levels, stored.values
     top = 1 if levels is None else levels - 1
     is_binary = _only_extremes(train_x, top) and _only_extremes(test_x, top)
     if is_binary and levels is None:  # float pixels that are all 0 or 1: held as codes, like bool arrays
         train_x, test_x, levels = train_x.to(torch.uint8), test_x.to(torch.uint8), 2
         values += "; every pixel is 0 or 1: binary"
-    info = LoadInfo(read, values, transforms.describe(), split, tuple(stored.warnings))
+    value_range = (
+        min(float(train_x.min()), float(test_x.min())) / top,
+        max(float(train_x.max()), float(test_x.max())) / top,
+    )
+    info = LoadInfo(read, values, transforms.describe(), split, tuple(stored.warnings), value_range)
     return ImageData(name, train_x, test_x, train_y, test_y, is_binary, levels=levels, info=info)
 
 

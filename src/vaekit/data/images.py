@@ -15,7 +15,9 @@ Layout rules:
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -61,13 +63,16 @@ def _pixels(path: Path, mode: str) -> np.ndarray:
         raise _unreadable(path, err) from err
 
 
-def read_images(paths: list[Path], transforms: ImageTransforms | None = None) -> np.ndarray:
-    """Decode image files into uint8 (N, H, W) if all are grayscale, else (N, H, W, 3).
+class ImagePlan(NamedTuple):
+    mode: str  # "L" or "RGB": how every image is decoded
+    shape: tuple[int, int, int]  # (C, H, W) of every image after the transforms
 
-    Without transforms every image must have one size. With them, each image is transformed as it is decoded
-    (so a folder of large images is never whole in memory at full size), and the results must share one size.
+
+def plan_images(paths: list[Path], transforms: ImageTransforms) -> ImagePlan:
+    """Read every header: one decoding mode for all (grayscale only if all are), and one size after the transforms.
+
+    Without transforms every image must have one size; with them, the transformed sizes must agree.
     """
-    transforms = transforms or ImageTransforms()
     gray = True
     sizes: dict[tuple[int, int], Path] = {}
     for path in paths:
@@ -79,34 +84,48 @@ def read_images(paths: list[Path], transforms: ImageTransforms | None = None) ->
             )
         sizes.setdefault(size, path)
         gray = gray and mode in _GRAY_MODES
-    mode = "L" if gray else "RGB"
-    if transforms.is_identity:
-        if len(sizes) > 1:
-            (s1, p1), (s2, p2) = list(sizes.items())[:2]
-            raise DataError(
-                f"images differ in size: {p1} is {s1[0]}x{s1[1]} but {p2} is {s2[0]}x{s2[1]} (width x height); "
-                "a data set needs one image size. Fix: set data.resize (e.g. data.resize=[64, 64], or "
-                "data.resize=64 with data.center_crop=64 to keep the aspect ratio) to resize them as they load."
-            )
-        (width, height), _ = next(iter(sizes.items()))
-        out = np.empty((len(paths), height, width) if gray else (len(paths), height, width, 3), dtype=np.uint8)
-        for i, path in enumerate(paths):
-            out[i] = _pixels(path, mode)
-        return out
-    shapes = {transforms.output_shape((1 if gray else 3, h, w), f"the image {p}") for (w, h), p in sizes.items()}
+    if transforms.is_identity and len(sizes) > 1:
+        (s1, p1), (s2, p2) = list(sizes.items())[:2]
+        raise DataError(
+            f"images differ in size: {p1} is {s1[0]}x{s1[1]} but {p2} is {s2[0]}x{s2[1]} (width x height); "
+            "a data set needs one image size. Fix: set data.resize (e.g. data.resize=[64, 64], or "
+            "data.resize=64 with data.center_crop=64 to keep the aspect ratio) to resize them as they load."
+        )
+    c = 1 if gray else 3
+    shapes = {transforms.output_shape((c, h, w), f"the image {p}") for (w, h), p in sizes.items()}
     if len(shapes) > 1:
         raise DataError(
             f"after data.resize the images still differ in size ({sorted(shapes)[:2]}, C x H x W): images of "
             "several aspect ratios resized by their shorter side. Fix: add data.center_crop (e.g. the resize "
             "size), or resize to an exact [H, W]."
         )
-    ((c, h, w),) = shapes
-    out = np.empty((len(paths), c, h, w), dtype=np.uint8)
-    for i, path in enumerate(paths):
-        image = _pixels(path, mode)  # (H, W) or (H, W, 3)
-        image = image[None] if gray else image.transpose(2, 0, 1)  # (C, H, W)
-        out[i] = transforms.apply(image[None], 255.0)[0]
-    return out  # (N, C, H, W)
+    return ImagePlan("L" if gray else "RGB", shapes.pop())
+
+
+def decode_images(
+    paths: list[Path], plan: ImagePlan, transforms: ImageTransforms, chunk: int = 1024
+) -> Iterator[np.ndarray]:
+    """The images, decoded and transformed one by one, in chunks of up to `chunk`: uint8 (n, C, H, W) each."""
+    for start in range(0, len(paths), chunk):
+        part = paths[start : start + chunk]
+        out = np.empty((len(part), *plan.shape), dtype=np.uint8)
+        for i, path in enumerate(part):
+            image = _pixels(path, plan.mode)  # (H, W) or (H, W, 3)
+            image = image[None] if plan.mode == "L" else image.transpose(2, 0, 1)  # (C, H, W)
+            out[i] = transforms.apply(image[None], 255.0)[0]
+        yield out
+
+
+def read_images(paths: list[Path], transforms: ImageTransforms | None = None) -> np.ndarray:
+    """Decode image files into uint8 (N, C, H, W), transformed as they are decoded (see `plan_images`)."""
+    transforms = transforms or ImageTransforms()
+    plan = plan_images(paths, transforms)
+    out = np.empty((len(paths), *plan.shape), dtype=np.uint8)
+    start = 0
+    for chunk in decode_images(paths, plan, transforms):
+        out[start : start + len(chunk)] = chunk
+        start += len(chunk)
+    return out
 
 
 def _class_order(names: set[str]) -> list[str]:
@@ -121,8 +140,14 @@ def _classes(root: Path, paths: list[Path]) -> list[str] | None:
     return [parts[0] for parts in names] if all(len(parts) > 1 for parts in names) else None
 
 
-def read_image_folder(folder: Path, transforms: ImageTransforms | None = None) -> RawData:
-    """A folder of images as train (and, with `train/` and `test/` subfolders, test) splits with labels."""
+class FolderListing(NamedTuple):
+    roots: list[Path]  # the split roots: [folder], or [folder/train, folder/test]
+    paths: list[list[Path]]  # the images of each root, sorted
+    labels: list[np.ndarray | None]  # the class of each image of each root (None: no class folders)
+
+
+def list_image_folder(folder: Path) -> FolderListing:
+    """The images of a folder by split, and their labels (see the module docstring), without decoding any."""
     roots = [folder / "train", folder / "test"] if (folder / "train").is_dir() else [folder]
     roots = [root for root in roots if root.is_dir()]
     lists = [find_images(root) for root in roots]
@@ -132,15 +157,21 @@ def read_image_folder(folder: Path, transforms: ImageTransforms | None = None) -
                 f"the folder {root} holds no PNG or JPEG images (looked recursively; hidden files skipped). "
                 f"Fix: point at a folder of .png/.jpg images, a .npy/.npz file, or a folder of idx files."
             )
-    pixels = read_images([path for paths in lists for path in paths], transforms)  # (N_total, ...)
     classes = [_classes(root, paths) for root, paths in zip(roots, lists, strict=True)]
     labels: list[np.ndarray | None] = [None] * len(roots)
     if all(c is not None for c in classes):
         index = {name: i for i, name in enumerate(_class_order({n for c in classes for n in c}))}
         labels = [np.array([index[name] for name in c], dtype=np.int64) for c in classes]
+    return FolderListing(roots, lists, labels)
+
+
+def read_image_folder(folder: Path, transforms: ImageTransforms | None = None) -> RawData:
+    """A folder of images as train (and, with `train/` and `test/` subfolders, test) splits with labels."""
+    listing = list_image_folder(folder)
+    pixels = read_images([p for paths in listing.paths for p in paths], transforms)  # (N_total, C, H, W)
     splits = []
     start = 0
-    for root, paths, y in zip(roots, lists, labels, strict=True):
+    for root, paths, y in zip(listing.roots, listing.paths, listing.labels, strict=True):
         splits.append(Split(pixels[start : start + len(paths)], y, str(root)))
         start += len(paths)
     transformed = transforms is not None and not transforms.is_identity

@@ -1,8 +1,8 @@
 """What was loaded, in two lines for the start of `vaekit train`, and warnings about data that will train badly.
 
-    data: x.npz: read x.npz['train'] (180, 105, 105) uint8; test held out at random: 0.1 of the images, ...
-    data: 162 train / 18 test images, 1x64x64, uint8 values 0..255, divided by 255; range [0, 1]; not binary; ...
-    warning: an epoch is 3 steps (162 images at batch 64): ...
+data: x.npz: read x.npz['train'] (180, 105, 105) uint8; test held out at random: 0.1 of the images, ...
+data: 162 train / 18 test images, 1x64x64, uint8 values 0..255, divided by 255; range [0, 1]; not binary; ...
+warning: an epoch is 3 steps (162 images at batch 64): ...
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import math
 
 import torch
 
+from vaekit.data.stream import DiskImages
 from vaekit.data.types import ImageData, to_unit
 
 MIN_STEPS = 20  # an epoch of fewer steps barely trains between evaluations
@@ -33,17 +34,16 @@ def summary_lines(data: ImageData) -> list[str]:
     read = f"read {'; '.join(info.read)}" if info else "built in memory"
     first = f"data: {data.name}: {read}; {info.split if info else 'given splits'}"
     x = data.train
-    lo, hi = float(x.min()), float(x.max())
-    if x.dtype == torch.uint8:
-        lo, hi = lo / (data.levels - 1), hi / (data.levels - 1)  # type: ignore[operator]
+    lo, hi = info.value_range if info and info.value_range else (0.0, 1.0)
     stored = data.train.element_size() * (data.train.numel() + data.test.numel())
+    where = "streamed from disk" if isinstance(x, DiskImages) else "held in memory"
     bg = background(data)
     second = (
         f"data: {len(data.train)} train / {len(data.test)} test images, {c}x{h}x{w} "
         f"({'grayscale' if c == 1 else 'RGB'}); {info.values if info else 'float32 in [0, 1]'}; range "
         f"[{lo:.3g}, {hi:.3g}]; {'binary' if data.is_binary else 'not binary'}; "
         f"{f'{data.levels} levels' if data.levels else 'continuous'}; background {bg:.2g} "
-        f"({'light' if bg >= 0.5 else 'dark'}); transforms: {info.transforms if info else 'none'}; held as "
+        f"({'light' if bg >= 0.5 else 'dark'}); transforms: {info.transforms if info else 'none'}; {where} as "
         f"{'uint8' if x.dtype == torch.uint8 else 'float32'} ({stored / 2**20:,.1f} MiB)"
     )
     return [first, second]

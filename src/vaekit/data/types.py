@@ -31,6 +31,7 @@ class LoadInfo:
     transforms: str  # the load-time transforms applied, or "none"
     split: str  # where the test split comes from
     warnings: tuple[str, ...] = ()  # noticed while reading (e.g. 8-bit values stored as floats)
+    value_range: tuple[float, float] | None = None  # the smallest and largest pixel in [0, 1], over both splits
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: `==` on tensor fields has no single truth value
@@ -43,7 +44,7 @@ class ImageData:
     """
 
     name: str  # the source as given to `load_data`
-    train: torch.Tensor  # (N, C, H, W) uint8 codes or float32, contiguous
+    train: torch.Tensor  # (N, C, H, W) uint8 codes or float32, contiguous; on disk when streamed (DiskImages)
     test: torch.Tensor  # (M, C, H, W) the same dtype
     train_labels: torch.Tensor | None = None  # (N,) int64
     test_labels: torch.Tensor | None = None  # (M,) int64
@@ -94,7 +95,8 @@ class ImageData:
 
     def pixels(self, split: str) -> torch.Tensor:
         """The `split` ("train" or "test") as float32 in [0, 1], (N, C, H, W): a converted copy of uint8 codes."""
-        return to_unit(self.train if split == "train" else self.test, self.levels)
+        x = self.train if split == "train" else self.test
+        return to_unit(x if isinstance(x, torch.Tensor) else x[:], self.levels)  # on disk (DiskImages): read whole
 
     @property
     def shape(self) -> tuple[int, int, int]:

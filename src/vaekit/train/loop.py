@@ -14,6 +14,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from vaekit.atomic import append_line
+from vaekit.data.stream import DiskImages, take_rows
 from vaekit.errors import RunError, VaekitError
 from vaekit.train.checkpoint import all_finite
 from vaekit.train.distributed import SINGLE_PROCESS, DistContext, all_reduce_sum, shard
@@ -109,7 +110,7 @@ def reduce_means(sums: dict[str, torch.Tensor], count: int, ctx: DistContext, de
 def train_epoch(
     loss_module: nn.Module,
     optimizer: torch.optim.Optimizer,
-    data: torch.Tensor,
+    data: torch.Tensor | DiskImages,
     *,
     batch_size: int,
     step: int,
@@ -124,6 +125,8 @@ def train_epoch(
 ) -> EpochResult:
     """Shuffle `data` (N, ...), take this process's shard, and take one optimizer step per batch.
 
+    `data` is a tensor on the device, or images on disk (`vaekit.data.stream.DiskImages`), read batch by batch: the
+    same seed gives the same batches either way, and each process reads only the rows of its own shard.
     `cond` holds tensors (N, ...) that go with `data` example by example (labels), batched with it and passed to
     the loss module. `batch_size` is this process's batch. `step` is the global step count before this epoch
     (passed to the objective for schedules). Shuffling draws from `shuffle_generator`, identical on every process; the
@@ -133,12 +136,20 @@ def train_epoch(
     start = time.perf_counter()
     sums: dict[str, torch.Tensor] = {}
     count = 0
-    order = shard(torch.randperm(data.shape[0], generator=shuffle_generator, device=data.device), ctx)
-    autocast = torch.autocast(device_type=data.device.type, dtype=autocast_dtype) if autocast_dtype else nullcontext()
-    bar = tqdm(order.split(batch_size), desc=description, leave=False, disable=None if progress else True)
-    watch = DivergenceWatch(data.device, step, ctx)
-    for i, idx in enumerate(bar):
-        x = data.index_select(0, idx)  # (B, C, H, W)
+    device = data.device if isinstance(data, torch.Tensor) else next(loss_module.parameters()).device
+    order = shard(torch.randperm(len(data), generator=shuffle_generator, device=device), ctx)
+    autocast = torch.autocast(device_type=device.type, dtype=autocast_dtype) if autocast_dtype else nullcontext()
+    index_batches = list(order.split(batch_size))
+    rows = take_rows(data, index_batches)  # (B, C, H, W) each: from memory, or read from disk a batch ahead
+    bar = tqdm(
+        zip(index_batches, rows, strict=True),
+        total=len(index_batches),
+        desc=description,
+        leave=False,
+        disable=None if progress else True,
+    )
+    watch = DivergenceWatch(device, step, ctx)
+    for i, (idx, x) in enumerate(bar):
         c = {k: v.index_select(0, idx) for k, v in cond.items()} if cond else None
         if transform is not None:
             x = transform(x, generator)
@@ -158,7 +169,7 @@ def train_epoch(
             bar.set_postfix(loss=f"{out.loss.item():.2f}", refresh=False)
     bar.close()
     watch.check(loss_module, optimizer)  # before anything of this epoch can be written
-    metrics = reduce_means(sums, count, ctx, data.device)
+    metrics = reduce_means(sums, count, ctx, device)
     return EpochResult(metrics, step, time.perf_counter() - start)
 
 

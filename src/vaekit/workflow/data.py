@@ -4,12 +4,15 @@ where the model is conditioned on them, and the number of values a pixel takes."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
 from vaekit.config import Config, DataConfig
-from vaekit.data import Binarization, ImageData, load_data
+from vaekit.data import Binarization, ImageData, default_data_dir, load_data
+from vaekit.data.stream import DiskImages, stream_data
 from vaekit.data.transforms import ImageTransforms
+from vaekit.data.types import to_unit
 from vaekit.errors import DataError
 from vaekit.models import capabilities
 from vaekit.nn.likelihoods import likelihood_support
@@ -19,7 +22,9 @@ from vaekit.train.loop import Cond
 @dataclass
 class RunData:
     data: ImageData  # as loaded, on the CPU
-    train_x: torch.Tensor  # (N, C, H, W) on the device, as stored (uint8 codes or float32; binarization.to_float)
+    train_x: (
+        torch.Tensor | DiskImages
+    )  # (N, C, H, W) on the device, or on disk (data.stream), as stored (uint8 codes or float32; binarization.to_float)
     test_x: torch.Tensor  # (M, C, H, W)
     train_cond: Cond  # {"y": (N,) int64} for a model conditioned on labels, else {}
     test_cond: Cond
@@ -29,6 +34,8 @@ class RunData:
     def split(self, name: str) -> tuple[torch.Tensor, Cond]:
         """A split as float32 in [0, 1] (a converted copy of uint8 codes), and its conditioning."""
         x, cond = (self.train_x, self.train_cond) if name == "train" else (self.test_x, self.test_cond)
+        if isinstance(x, DiskImages):  # read whole, to the device of the test split
+            x = x[:].to(self.test_x.device)
         return self.binarization.to_float(x), cond
 
 
@@ -38,7 +45,12 @@ def load_run_data(config: Config, device: torch.device | str) -> RunData:
     A conditional model (capability `labels`) whose model.num_classes is 0 gets it from the training labels
     here, so that the config written into the run holds it.
     """
-    data = load_configured(config.data)
+    data = load_configured(config.data, progress=config.train.progress)
+    if isinstance(data.train, DiskImages) and config.data.binarize == "static":
+        raise DataError(
+            "data.binarize=static draws one binarization of the whole data set in memory, which data.stream avoids. "
+            "Use data.binarize=dynamic (a fresh draw per batch), or data.stream=false."
+        )
     levels = pixel_levels(config, data)
     if config.model.likelihood.levels == 0 and levels is not None:
         config.model.likelihood.levels = levels  # so the run's config.yaml records them
@@ -58,23 +70,53 @@ def load_run_data(config: Config, device: torch.device | str) -> RunData:
         train_cond, test_cond = _labels(config, data)
     train_cond = {k: v.to(device) for k, v in train_cond.items()}
     test_cond = {k: v.to(device) for k, v in test_cond.items()}
+    if isinstance(train_x, DiskImages):  # streamed: the train split stays on disk, the test split is read whole
+        return RunData(data, train_x, test_x[:].to(device), train_cond, test_cond, binarization, levels)
     return RunData(data, train_x.to(device), test_x.to(device), train_cond, test_cond, binarization, levels)
 
 
-def load_configured(cfg: DataConfig, source: str | None = None, data_dir: str | None = None) -> ImageData:
-    """The data `cfg` describes (split, transforms), or another source (a user's own file) read the same way."""
-    return load_data(
-        source or cfg.source,
-        data_dir=data_dir or cfg.data_dir,
+def load_configured(
+    cfg: DataConfig, source: str | None = None, data_dir: str | None = None, progress: bool = True
+) -> ImageData:
+    """The data `cfg` describes (split, transforms), or another source (a user's own file) read the same way.
+
+    With data.stream, the run's own data come from a cache on disk (`vaekit.data.stream`, built on first use);
+    another source is read into memory.
+    """
+
+    def in_memory() -> ImageData:
+        return load_data(
+            source or cfg.source,
+            data_dir=data_dir or cfg.data_dir,
+            test_fraction=cfg.test_fraction,
+            split_seed=cfg.split_seed,
+            download=cfg.download,
+            transforms=transforms_of(cfg),
+        )
+
+    if not cfg.stream or source is not None:
+        return in_memory()
+    root = Path(cfg.cache_dir).expanduser() if cfg.cache_dir else _data_root(cfg.data_dir) / "cache"
+    return stream_data(
+        cfg.source,
+        root,
+        load_in_memory=in_memory,
         test_fraction=cfg.test_fraction,
         split_seed=cfg.split_seed,
-        download=cfg.download,
         transforms=transforms_of(cfg),
+        progress=progress,
     )
+
+
+def _data_root(data_dir: str | None) -> Path:
+    return Path(data_dir).expanduser() if data_dir else default_data_dir()
 
 
 def transforms_of(cfg: DataConfig) -> ImageTransforms:
     return ImageTransforms.of(cfg.resize, cfg.center_crop, cfg.grayscale, cfg.invert)
+
+
+_GRID_CHECK_ROWS = 10_000  # images of a streamed split checked against declared levels
 
 
 def pixel_levels(config: Config, data: ImageData) -> int | None:
@@ -88,7 +130,8 @@ def pixel_levels(config: Config, data: ImageData) -> int | None:
     declared = config.model.likelihood.levels
     if data.levels is not None or declared < 2:
         return data.levels
-    for split in (data.pixels("train"), data.pixels("test")):
+    for x in (data.train, data.test):
+        split = to_unit(x if isinstance(x, torch.Tensor) else x[:_GRID_CHECK_ROWS], data.levels)
         scaled = split * (declared - 1)
         if (scaled - scaled.round()).abs().max() > 1e-3:
             raise DataError(

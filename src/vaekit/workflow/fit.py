@@ -24,6 +24,7 @@ from torch import nn
 
 from vaekit.atomic import atomic_write_text, remove_stale_temp_files
 from vaekit.config import Config
+from vaekit.data.stream import DiskImages
 from vaekit.errors import RunError
 from vaekit.lock import RunLock
 from vaekit.train.checkpoint import load_tree, save_tree, save_weights
@@ -49,7 +50,7 @@ class Stage:
     module: nn.Module  # what is saved (never the DDP wrapper)
     loss_module: nn.Module  # module + objective: forward(x, step, generator, cond) -> LossOutput
     optimizer: torch.optim.Optimizer
-    train_x: torch.Tensor  # (N, ...) on the device
+    train_x: torch.Tensor | DiskImages  # (N, ...) on the device, or on disk (data.stream)
     evaluate: Callable[[], dict[str, float]]  # test metrics after each epoch, means over the test split
     epoch_line: Callable[[dict[str, float], dict[str, float]], str]  # (train, test metrics) -> words for the log
     files: StageFiles

@@ -46,8 +46,9 @@ def prior_stage(run: Run, config: Config) -> Stage:
     seed, cfg = config.train.seed, config.prior
     data = load_run_data(config, dev)
     g = seeded_generator(dev, seed, 0, 3)  # one fixed draw: the prior learns the codes of binary images
-    train_codes = encode_codes(run.model, data.binarization.draw(data.train_x, g), config.eval.batch_size)  # (N, h, w)
-    test_codes = encode_codes(run.model, data.binarization.draw(data.test_x, g), config.eval.batch_size)  # (M, h, w)
+    train_x, test_x = data.split("train")[0], data.split("test")[0]  # (N, C, H, W), (M, C, H, W) float32
+    train_codes = encode_codes(run.model, data.binarization.draw(train_x, g), config.eval.batch_size)  # (N, h, w)
+    test_codes = encode_codes(run.model, data.binarization.draw(test_x, g), config.eval.batch_size)  # (M, h, w)
     prior = build_code_prior(cfg, run.model.num_codes, seed=seed).to(dev)
     loss_module = wrap(LossModule(prior, PriorNll()), ctx, dev)
 
