@@ -33,37 +33,37 @@ def test_train_sample_reconstruct_encode_interpolate(tmp_path, tiny_images):
 
     r = vaekit("sample", run, "-n", 5, "--seed", 3, "--out", tmp_path / "s.npy", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == f"wrote 5 samples (1x8x8) to {tmp_path / 's.npy'}"
     samples = np.load(tmp_path / "s.npy")
     assert samples.shape == (5, 1, 8, 8) and samples.min() >= 0 and samples.max() <= 1
     vaekit("sample", run, "-n", 5, "--seed", 3, "--out", tmp_path / "t.npy", cwd=tmp_path)
     assert np.array_equal(samples, np.load(tmp_path / "t.npy"))  # same seed, same samples
     assert vaekit("sample", run, "--out", tmp_path / "s.png", cwd=tmp_path).returncode == 0
 
-    r = vaekit("reconstruct", run, "--data", tiny_images, "-n", 4, "--out", tmp_path / "r.png", cwd=tmp_path)
+    # without --data, the commands read the run's own data: the same images as naming it
+    r = vaekit("reconstruct", run, "-n", 4, "--out", tmp_path / "r.png", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    assert f"wrote 4 test images of the run's data '{tiny_images}'" in r.stdout and "(1x8x8)" in r.stdout
+    with Image.open(tmp_path / "r.png") as own:
+        vaekit("reconstruct", run, "--data", tiny_images, "-n", 4, "--out", tmp_path / "r2.png", cwd=tmp_path)
+        with Image.open(tmp_path / "r2.png") as named:
+            assert np.array_equal(np.asarray(own), np.asarray(named))
 
     r = vaekit("encode", run, "--data", tiny_images, "--split", "train", "--out", tmp_path / "z.csv", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     z = np.loadtxt(tmp_path / "z.csv", delimiter=",", skiprows=1)
     assert z.shape == (108, 2)  # 120 images, 10% held out for test
-    r = vaekit("encode", run, "--data", tiny_images, "--out", tmp_path / "z.npy", cwd=tmp_path)
-    assert np.load(tmp_path / "z.npy").shape == (12, 2)
-
-    r = vaekit(
-        "interpolate",
-        run,
-        "--data",
-        tiny_images,
-        "--pair",
-        0,
-        1,
-        "--steps",
-        5,
-        "--out",
-        tmp_path / "i.png",
-        cwd=tmp_path,
-    )
+    assert "wrote the latent means of 108 train images" in r.stdout and "(108 x 2)" in r.stdout
+    r = vaekit("encode", run, "--out", tmp_path / "z.npy", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().endswith(f"(12 x 2) to {tmp_path / 'z.npy'}")
+    vaekit("encode", run, "--data", tiny_images, "--out", tmp_path / "z2.npy", cwd=tmp_path)
+    assert np.load(tmp_path / "z.npy").shape == (12, 2)
+    assert np.array_equal(np.load(tmp_path / "z.npy"), np.load(tmp_path / "z2.npy"))
+
+    r = vaekit("interpolate", run, "--pair", 0, 1, "--steps", 5, "--out", tmp_path / "i.png", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert f"wrote 5 images (1x8x8) from test image 0 to 1 of the run's data '{tiny_images}'" in r.stdout
 
     r = vaekit("train", "--out", run, "--resume", "--epochs", 3, cwd=tmp_path)
     assert r.returncode == 0, r.stderr

@@ -72,6 +72,10 @@ def test_traverse_writes_the_grid_and_the_kl_chart(shapes_run, tmp_path, capsys)
     with Image.open(tmp_path / "trav_kl.png") as chart:
         assert chart.size == (400, 300)
     assert "z0" in printed and "z2" in printed and "z1:" not in printed
+    last = printed.strip().splitlines()[-1]
+    assert last == f"wrote traversals of 2 dimensions x 5 values (1x64x64) to {out} and the KL per dimension to " + str(
+        tmp_path / "trav_kl.png"
+    )
 
 
 def test_traverse_takes_other_data_and_a_kl_path(shapes_run, tmp_path, capsys):

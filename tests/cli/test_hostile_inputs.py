@@ -141,7 +141,8 @@ DATA_CASES = [
     Case("text file named .npy", raw_file("x.npy", b"hello, world\n" * 20), ("x.npy", "signature")),
     Case("array of vectors", npy(np.zeros((10, 8), np.uint8)), ("x.npy", "shape")),
     Case("NaN pixels", npy(np.full((10, 8, 8), np.nan, np.float32)), ("x.npy", "nan")),
-    Case("0-255 floats", npy(np.full((10, 8, 8), 200.0, np.float32)), ("x.npy", "[0, 1]")),
+    # whole-number floats in [0, 255] are read as 8-bit values (with a warning); others outside [0, 1] are refused
+    Case("floats above 1, not 8-bit", npy(np.full((10, 8, 8), 200.5, np.float32)), ("x.npy", "[0, 1]")),
     Case("16-bit integers", npy(np.full((10, 8, 8), 1000, np.int16)), ("x.npy", "8-bit")),
     Case("strings", npy(np.full((10, 8, 8), "a")), ("x.npy", "dtype")),
     Case("complex numbers", npy(np.zeros((10, 8, 8), np.complex64)), ("x.npy", "dtype")),

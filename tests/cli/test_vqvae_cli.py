@@ -47,7 +47,9 @@ def test_train_train_prior_sample_encode_reconstruct_evaluate(tmp_path, tiny_ima
     assert main(["encode", str(run), *data, "--split", "train", "--out", str(tmp_path / "c.npy")]) == 0
     codes = np.load(tmp_path / "c.npy")
     assert codes.shape == (108, 2, 2) and codes.dtype == np.int64 and 0 <= codes.min() and codes.max() < 8
-    assert main(["encode", str(run), *data, "--out", str(tmp_path / "c.csv")]) == 0
+    capsys.readouterr()
+    assert main(["encode", str(run), "--out", str(tmp_path / "c.csv")]) == 0  # the run's own data
+    assert "wrote the code maps of 12 test images" in capsys.readouterr().out
     assert np.loadtxt(tmp_path / "c.csv", delimiter=",", skiprows=1).shape == (12, 4)
     assert main(["reconstruct", str(run), *data, "-n", "4", "--out", str(tmp_path / "r.png")]) == 0
     assert main(["interpolate", str(run), *data, "--pair", "0", "1", "--out", str(tmp_path / "i.png")]) == 2
@@ -56,6 +58,7 @@ def test_train_train_prior_sample_encode_reconstruct_evaluate(tmp_path, tiny_ima
     assert main(["evaluate", str(run), "--out", str(tmp_path / "e.json")]) == 0
     printed = capsys.readouterr().out
     assert "codebook_perplexity" in printed and "prior_nll" in printed
+    assert printed.strip().splitlines()[-1] == f"wrote the report of 12 test examples to {tmp_path / 'e.json'}"
     report = json.loads((tmp_path / "e.json").read_text())
     keys = {"codebook_size", "codebook_perplexity", "dead_codes", "reconstruction", "reconstruction_mse"}
     assert keys | {"prior_nll", "bits_per_dim", "elbo", "num_examples"} <= set(report)

@@ -1,4 +1,5 @@
-"""Helpers shared by the subcommands: output paths, loading a run's data, generators."""
+"""Helpers shared by the subcommands: the help formatter, output paths, loading a run's data, generators, the
+line each command prints about what it wrote."""
 
 from __future__ import annotations
 
@@ -16,6 +17,27 @@ from vaekit.run import Run
 from vaekit.workflow.data import load_configured
 
 MAX_COUNT = 100_000  # images drawn, decoded or written by one command: beyond this, memory runs out first
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's "(default: X)" after each option's help, where X says something.
+
+    Not for an option whose default is None or empty (its help says what happens when it is absent), nor for a
+    flag (absent means off).
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default == [] or action.nargs == 0:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help states defaults (HelpFormatter); add_subparsers makes its subparsers alike."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
 
 def int_in(lo: int, hi: int):
@@ -49,30 +71,56 @@ def output_path(path: str, suffixes: tuple[str, ...]) -> Path:
     return out
 
 
-def add_data_args(parser: argparse.ArgumentParser, split_default: str = "test") -> None:
-    parser.add_argument("--data", required=True, help="a built-in source name or a path (see `vaekit datasets`)")
-    parser.add_argument("--data-dir", help="where built-in data sets are looked for (default: the run's)")
-    parser.add_argument("--split", choices=("train", "test"), default=split_default)
+def add_data_args(parser: argparse.ArgumentParser, what: str, split_default: str = "test") -> None:
+    """--data, --data-dir and --split: `what` the command reads; absent, the run's own data."""
+    parser.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help=f"{what}: a built-in source name or a path, see `vaekit datasets` (default: the run's own data, "
+        "data.source in RUN_DIR/config.yaml)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where built-in data sets are looked for (default: the run's data.data_dir, else $VAEKIT_DATA, else "
+        "~/.cache/vaekit)",
+    )
+    parser.add_argument("--split", choices=("train", "test"), default=split_default, help="which split of the data")
+
+
+def data_name(run: Run, args: argparse.Namespace) -> str:
+    """How messages name the data a command read: --data as given, or the run's own source."""
+    return f"--data '{args.data}'" if args.data else f"the run's data '{run.config.data.source}'"
 
 
 def load_split(run: Run, args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The chosen split of --data, split as the run's config splits it, checked against the run's shape, and
-    its labels (None where the data have none, or the model takes none)."""
+    """The chosen split of --data (the run's own data when absent), split as the run's config splits it, checked
+    against the run's shape, and its labels (None where the data have none, or the model takes none)."""
     data = load_configured(run.config.data, args.data, args.data_dir)  # the run's split and transforms
-    x = data.train if args.split == "train" else data.test
+    x = data.pixels(args.split)  # (N, C, H, W) float32 in [0, 1]
     y = data.train_labels if args.split == "train" else data.test_labels
     if "labels" not in run.capabilities:
         y = None
     elif y is None:
         raise VaekitError(
-            f"run '{run.path}' is conditioned on class labels, but --data '{args.data}' has none. Give labelled "
+            f"run '{run.path}' is conditioned on class labels, but {data_name(run, args)} has none. Give labelled "
             "data (the run's own source has them)."
         )
-    return run.check_data(x, source=f"--data '{args.data}'"), y
+    return run.check_data(x, source=data_name(run, args)), y
 
 
 def generator(run: Run, seed: int) -> torch.Generator:
     return torch.Generator(device=run.device).manual_seed(seed)
+
+
+def shape_text(x: torch.Tensor) -> str:
+    """The image shape of a batch (..., C, H, W) as `CxHxW`."""
+    return "x".join(map(str, x.shape[-3:]))
+
+
+def wrote(what: str, out: Path) -> None:
+    """The one line a command prints on success: what it wrote, and where."""
+    print(f"wrote {what} to {out}")
 
 
 def save_images(images: torch.Tensor, out: Path, nrow: int | None = None) -> None:

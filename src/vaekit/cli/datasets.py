@@ -9,7 +9,9 @@ from vaekit.data import default_data_dir, list_sources
 
 def add_parser(sub) -> None:
     p = sub.add_parser("datasets", help="list the built-in data sources and where their files are looked for")
-    p.add_argument("--data-dir", help="the folder to look in (default: $VAEKIT_DATA, else the user cache)")
+    p.add_argument(
+        "--data-dir", metavar="DIR", help="the folder to look in (default: $VAEKIT_DATA, else ~/.cache/vaekit)"
+    )
     p.set_defaults(func=run)
 
 

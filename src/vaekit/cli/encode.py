@@ -1,4 +1,4 @@
-"""vaekit encode RUN_DIR --data SOURCE [--split train|test] --out FILE.npy|FILE.csv"""
+"""vaekit encode RUN_DIR [--data SOURCE] [--split train|test] --out FILE.npy|FILE.csv"""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 
 from vaekit.atomic import atomic_write
-from vaekit.cli.common import add_data_args, load_split, output_path
+from vaekit.cli.common import add_data_args, data_name, load_split, output_path, wrote
 from vaekit.run import load_run
 
 
@@ -15,9 +15,9 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "encode", help="latent means E_q[z|x] of a data split, N x latent_dim (a VQ-VAE: code indices, N x h x w)"
     )
-    p.add_argument("run_dir")
-    add_data_args(p)
-    p.add_argument("--out", required=True, help="FILE.npy or FILE.csv")
+    p.add_argument("run_dir", help="the run directory (written by `vaekit train`)")
+    add_data_args(p, "the images to encode")
+    p.add_argument("--out", required=True, help="FILE.npy or FILE.csv (one row per image) to write")
     p.set_defaults(func=run)
 
 
@@ -36,4 +36,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         header = ",".join(f"z{i}" for i in range(z.shape[1]))
         atomic_write(out, lambda tmp: np.savetxt(tmp, z, delimiter=",", header=header, comments="", fmt="%.7g"))
+    what = "code maps" if codes else "latent means"
+    wrote(
+        f"the {what} of {z.shape[0]} {args.split} images of {data_name(r, args)} ({' x '.join(map(str, z.shape))})", out
+    )
     return 0

@@ -12,7 +12,7 @@ import sys
 from tqdm.auto import tqdm
 
 from vaekit.atomic import atomic_write_text
-from vaekit.cli.common import SEED, int_in, output_path
+from vaekit.cli.common import SEED, add_data_args, int_in, output_path, wrote
 from vaekit.evaluate.by_model import evaluation_for
 from vaekit.evaluate.disentanglement import DCI_MODELS
 from vaekit.run import load_run
@@ -26,14 +26,14 @@ def add_parser(sub) -> None:
         help="ELBO, importance-weighted log p(x), bits/dim, KL per dim, active units (a VQ-VAE: reconstruction, "
         "prior NLL of the codes, two-stage bits/dim, codebook usage)",
     )
-    p.add_argument("run_dir")
-    p.add_argument("--data", help="a data source (default: the one the run was trained on)")
-    p.add_argument("--data-dir", help="where built-in data sets are looked for (default: the run's)")
-    p.add_argument("--split", choices=("train", "test"), default="test")
+    p.add_argument("run_dir", help="the run directory (written by `vaekit train`)")
+    add_data_args(p, "the images to evaluate")
     p.add_argument(
-        "--limit", type=int_in(1, 10**9), help="evaluate a random subset of N examples of the split (drawn with --seed)"
+        "--limit",
+        type=int_in(1, 10**9),
+        help="evaluate a random subset of N examples of the split, drawn with --seed (default: the whole split)",
     )
-    p.add_argument("--iw-samples", type=int_in(1, 10**7), default=5000, help="importance samples K (default 5000)")
+    p.add_argument("--iw-samples", type=int_in(1, 10**7), default=5000, help="importance samples K")
     p.add_argument("--batch-size", type=int_in(1, 10**6), default=100, help="examples per batch (memory, not results)")
     p.add_argument(
         "--seed", type=SEED, default=0, help="seed of the importance samples, binarization, dequantization and --limit"
@@ -54,10 +54,9 @@ def add_parser(sub) -> None:
         "--dci-model",
         choices=DCI_MODELS,
         default="boosting",
-        help="--disentanglement: DCI's classifier; boosting (default) as disentanglement_lib, forest is faster "
-        "but reads lower",
+        help="--disentanglement: DCI's classifier; boosting as disentanglement_lib, forest is faster but reads lower",
     )
-    p.add_argument("--out", help="FILE.json for the report")
+    p.add_argument("--out", help="FILE.json to write the report to (default: the report is only printed)")
     p.set_defaults(func=run)
 
 
@@ -105,9 +104,14 @@ def run(args: argparse.Namespace) -> int:
     print(format_report(report, evaluation_for(r.config.model.type).summary))
     if r.prior_note():
         print(f"vaekit evaluate: note: {r.prior_note()}", file=sys.stderr)
+    _write(report, out)
+    return 0
+
+
+def _write(report: dict, out) -> None:
     if out:
         atomic_write_text(out, json.dumps(report, indent=2) + "\n")
-    return 0
+        wrote(f"the report of {report['num_examples']} {report['split']} examples", out)
 
 
 def run_disentanglement(args: argparse.Namespace, r, out) -> int:
@@ -123,6 +127,5 @@ def run_disentanglement(args: argparse.Namespace, r, out) -> int:
         seed=args.seed,
     )
     print(format_report(report, (*METRICS, "reconstruction", "kl", "elbo")))
-    if out:
-        atomic_write_text(out, json.dumps(report, indent=2) + "\n")
+    _write(report, out)
     return 0

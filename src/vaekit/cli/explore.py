@@ -16,13 +16,13 @@ def add_parser(sub) -> None:
         help="a local web app for one run: latent sliders, a map of the test set, interpolation, your own images, "
         "a VQ-VAE's code grid",
     )
-    p.add_argument("run_dir")
-    p.add_argument("--port", type=int_in(1, 65535), default=8765, help="port to listen on (default 8765)")
+    p.add_argument("run_dir", help="the run directory (written by `vaekit train`)")
+    p.add_argument("--port", type=int_in(1, 65535), default=8765, help="port to listen on")
     p.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to bind (default 127.0.0.1, this machine only); any other is served with a warning: anyone "
-        "who can reach it can use the page",
+        help="address to bind; 127.0.0.1 is this machine only, any other is served with a warning: anyone who "
+        "can reach it can use the page",
     )
     p.set_defaults(func=run)
 

@@ -1,10 +1,10 @@
-"""vaekit interpolate RUN_DIR --data SOURCE --pair I J [--steps K] --out FILE.png"""
+"""vaekit interpolate RUN_DIR [--data SOURCE] --pair I J [--steps K] --out FILE.png"""
 
 from __future__ import annotations
 
 import argparse
 
-from vaekit.cli.common import add_data_args, int_in, load_split, output_path, save_images
+from vaekit.cli.common import add_data_args, data_name, int_in, load_split, output_path, save_images, shape_text, wrote
 from vaekit.errors import VaekitError
 from vaekit.run import load_run
 from vaekit.sampling import interpolate
@@ -12,11 +12,13 @@ from vaekit.sampling import interpolate
 
 def add_parser(sub) -> None:
     p = sub.add_parser("interpolate", help="decode a straight line between the latent means of two images")
-    p.add_argument("run_dir")
-    add_data_args(p)
-    p.add_argument("--pair", nargs=2, type=int, required=True, metavar=("I", "J"), help="indices in the split")
-    p.add_argument("--steps", type=int_in(2, 1000), default=10, help="images along the path (default 10)")
-    p.add_argument("--out", required=True, help="FILE.png")
+    p.add_argument("run_dir", help="the run directory (written by `vaekit train`)")
+    add_data_args(p, "the images to interpolate between")
+    p.add_argument(
+        "--pair", nargs=2, type=int, required=True, metavar=("I", "J"), help="indices of the two images in the split"
+    )
+    p.add_argument("--steps", type=int_in(2, 1000), default=10, help="images along the path, both ends included")
+    p.add_argument("--out", required=True, help="FILE.png to write")
     p.set_defaults(func=run)
 
 
@@ -32,5 +34,8 @@ def run(args: argparse.Namespace) -> int:
         if not 0 <= k < x.shape[0]:
             raise VaekitError(f"--pair index {k} is out of range: the {args.split} split has {x.shape[0]} images.")
     cond = r.labels_of(x[[i, j]], None if y is None else y[[i, j]])
-    save_images(interpolate(r.model, x[i], x[j], args.steps, cond), out, nrow=args.steps)
+    path = interpolate(r.model, x[i], x[j], args.steps, cond)  # (steps, C, H, W)
+    save_images(path, out, nrow=args.steps)
+    what = f"{args.steps} images ({shape_text(path)}) from {args.split} image {i} to {j} of {data_name(r, args)}"
+    wrote(what, out)
     return 0

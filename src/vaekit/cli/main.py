@@ -19,6 +19,7 @@ from vaekit.cli import (
     train_prior,
     traverse,
 )
+from vaekit.cli.common import Parser
 from vaekit.errors import VaekitError
 
 SUBCOMMANDS = (
@@ -37,9 +38,11 @@ SUBCOMMANDS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vaekit", description="Train, sample, encode and evaluate VAEs.")
-    parser.add_argument("--version", action="version", version=f"vaekit {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = Parser(prog="vaekit", description="Train, sample, encode and evaluate VAEs.")
+    parser.add_argument("--version", action="version", version=f"vaekit {__version__}", help="print the version")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="`vaekit COMMAND --help` for its arguments"
+    )
     for module in SUBCOMMANDS:
         module.add_parser(sub)
     return parser

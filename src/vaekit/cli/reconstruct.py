@@ -1,4 +1,4 @@
-"""vaekit reconstruct RUN_DIR --data SOURCE [-n N] --out FILE.png"""
+"""vaekit reconstruct RUN_DIR [--data SOURCE] [-n N] --out FILE.png"""
 
 from __future__ import annotations
 
@@ -6,17 +6,17 @@ import argparse
 
 import torch
 
-from vaekit.cli.common import COUNT, add_data_args, load_split, output_path, save_images
+from vaekit.cli.common import COUNT, add_data_args, data_name, load_split, output_path, save_images, shape_text, wrote
 from vaekit.errors import VaekitError
 from vaekit.run import load_run
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("reconstruct", help="inputs (odd rows) above their reconstructions (even rows)")
-    p.add_argument("run_dir")
-    add_data_args(p)
-    p.add_argument("-n", type=COUNT, default=32, help="number of images (default 32)")
-    p.add_argument("--out", required=True, help="FILE.png")
+    p.add_argument("run_dir", help="the run directory (written by `vaekit train`)")
+    add_data_args(p, "the images to reconstruct")
+    p.add_argument("-n", type=COUNT, default=32, help="number of images (the first N of the split)")
+    p.add_argument("--out", required=True, help="FILE.png to write")
     p.set_defaults(func=run)
 
 
@@ -31,4 +31,6 @@ def run(args: argparse.Namespace) -> int:
     per_row = min(8, x.shape[0])
     rows = [t for i in range(0, x.shape[0], per_row) for t in (x[i : i + per_row], recon[i : i + per_row])]
     save_images(torch.cat(rows), out, nrow=per_row)
+    what = f"{x.shape[0]} {args.split} images of {data_name(r, args)} above their reconstructions ({shape_text(x)})"
+    wrote(what, out)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vaekit.cli.common import SEED, int_in, output_path
+from vaekit.cli.common import SEED, int_in, output_path, wrote
 from vaekit.report import ReportOptions, write_report
 from vaekit.run import load_run
 
@@ -16,18 +16,16 @@ def add_parser(sub) -> None:
         help="one self-contained HTML page about a run: config, curves, samples, reconstructions, traversals, "
         "KL per dimension, evaluation (opens offline)",
     )
-    p.add_argument("run_dir")
+    p.add_argument("run_dir", help="the run directory (written by `vaekit train`)")
     p.add_argument("--out", required=True, help="FILE.html to write")
-    p.add_argument("--seed", type=SEED, default=0, help="seed of the samples and the quick evaluation (default 0)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the samples and the quick evaluation")
     p.add_argument(
         "--quick-examples",
         type=int_in(1, 100_000),
         default=500,
-        help="test examples of the quick evaluation made when the run directory has no evaluate report (default 500)",
+        help="test examples of the quick evaluation made when the run directory has no evaluate report",
     )
-    p.add_argument(
-        "--quick-iw-samples", type=int_in(1, 100_000), default=100, help="its importance samples K (default 100)"
-    )
+    p.add_argument("--quick-iw-samples", type=int_in(1, 100_000), default=100, help="its importance samples K")
     p.set_defaults(func=run)
 
 
@@ -36,5 +34,5 @@ def run(args: argparse.Namespace) -> int:
     options = ReportOptions(seed=args.seed, quick_examples=args.quick_examples, quick_iw_samples=args.quick_iw_samples)
     r = load_run(args.run_dir)
     write_report(r, out, options, log=lambda msg: print(f"report: {msg}", file=sys.stderr))
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+    wrote(f"the report of '{r.path}' ({out.stat().st_size / 1e6:.2f} MB)", out)
     return 0

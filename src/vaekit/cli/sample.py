@@ -7,16 +7,16 @@ import sys
 
 import torch
 
-from vaekit.cli.common import COUNT, SEED, generator, output_path, save_images
+from vaekit.cli.common import COUNT, SEED, generator, output_path, save_images, shape_text, wrote
 from vaekit.errors import VaekitError
 from vaekit.run import load_run
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("sample", help="generate images from the prior (a VQ-VAE: its PixelCNN, after train-prior)")
-    p.add_argument("run_dir")
-    p.add_argument("-n", type=COUNT, default=64, help="number of samples (default 64)")
-    p.add_argument("--seed", type=SEED, default=0, help="seed of the draws (default 0)")
+    p.add_argument("run_dir", help="the run directory (written by `vaekit train`)")
+    p.add_argument("-n", type=COUNT, default=64, help="number of samples")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the draws")
     p.add_argument(
         "--label", type=int, help="a conditional model (cvae): draw this class (default: classes 0, 1, ... in turn)"
     )
@@ -36,5 +36,7 @@ def run(args: argparse.Namespace) -> int:
     if r.prior_note():
         print(f"vaekit sample: note: {r.prior_note()}", file=sys.stderr)
     y = None if args.label is None else torch.full((args.n,), args.label, dtype=torch.int64)
-    save_images(r.sample(args.n, generator=generator(r, args.seed), y=y), out)
+    images = r.sample(args.n, generator=generator(r, args.seed), y=y)  # (n, C, H, W)
+    save_images(images, out)
+    wrote(f"{args.n} samples ({shape_text(images)})", out)
     return 0

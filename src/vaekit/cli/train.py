@@ -15,13 +15,35 @@ from vaekit.workflow.training import resume, train
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model and write a run directory")
-    p.add_argument("args", nargs="*", metavar="CONFIG.yaml | key.sub=value", help="a YAML config and overrides")
-    p.add_argument("--preset", help="a built-in config (seed-mnist, pytorch-example, quickstart, ...)")
-    p.add_argument("--data", help="data source: a built-in name or a path (sets data.source)")
-    p.add_argument("--data-dir", help="where built-in data sets are looked for (sets data.data_dir)")
-    p.add_argument("--epochs", type=int_in(1, 10**7), help="number of epochs in all (sets train.epochs)")
-    p.add_argument("--seed", type=SEED, help="random seed (sets train.seed)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="sets train.device (default cpu)")
+    p.add_argument(
+        "args",
+        nargs="*",
+        metavar="CONFIG.yaml | key.sub=value",
+        help="a YAML config and dotted overrides (default: none, the built-in defaults and --preset)",
+    )
+    p.add_argument("--preset", help="a built-in config: seed-mnist, pytorch-example, quickstart, ... (default: none)")
+    p.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help="data source: a built-in name or a path, sets data.source (default: the config's, else digits)",
+    )
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where built-in data sets are looked for, sets data.data_dir (default: $VAEKIT_DATA, else "
+        "~/.cache/vaekit)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int_in(1, 10**7),
+        help="number of epochs in all, sets train.epochs (default: the config's; with --resume, the run's)",
+    )
+    p.add_argument("--seed", type=SEED, help="random seed, sets train.seed (default: the config's, else 0)")
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        help="sets train.device (default: the config's, else cpu; with --resume, the run's)",
+    )
     p.add_argument("--out", help="the run directory to write (default: runs/<data>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument("--force", action="store_true", help="overwrite an existing run directory")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from vaekit.cli.common import COUNT, int_in, load_split, output_path, save_images
+from vaekit.cli.common import COUNT, add_data_args, int_in, load_split, output_path, save_images, shape_text, wrote
 from vaekit.errors import VaekitError
 from vaekit.evaluate.diagnostics import mean_kl_per_dim
 from vaekit.plotting import kl_bar_chart, save_figure
@@ -18,14 +17,12 @@ def add_parser(sub) -> None:
         "traverse",
         help="latent traversals (rows: dimensions by decreasing KL; columns: values from -R to R) and a KL bar chart",
     )
-    p.add_argument("run_dir")
+    p.add_argument("run_dir", help="the run directory (written by `vaekit train`)")
     p.add_argument("--dims", type=int, nargs="+", help="latent dimensions to traverse (default: all)")
-    p.add_argument("--data", help="a data source for the reference image and the KL (default: the run's)")
-    p.add_argument("--data-dir", help="where built-in data sets are looked for (default: the run's)")
-    p.add_argument("--split", choices=("train", "test"), default="test")
-    p.add_argument("--index", type=int, default=0, help="the reference image's index in the split (default 0)")
-    p.add_argument("--steps", type=int_in(2, 1000), default=10, help="values per dimension, K (default 10)")
-    p.add_argument("--range", type=float, default=3.0, dest="radius", help="values from -R to R (default 3)")
+    add_data_args(p, "the reference image and the images the KL averages over")
+    p.add_argument("--index", type=int, default=0, help="the reference image's index in the split")
+    p.add_argument("--steps", type=int_in(2, 1000), default=10, help="values per dimension, K")
+    p.add_argument("--range", type=float, default=3.0, dest="radius", help="values from -R to R")
     p.add_argument("--kl-examples", type=COUNT, default=1000, help="images the KL per dimension averages over")
     p.add_argument("--out", required=True, help="FILE.png for the traversals")
     p.add_argument("--kl-out", help="FILE.png for the KL bar chart (default: FILE_kl.png next to --out)")
@@ -51,7 +48,6 @@ def run(args: argparse.Namespace) -> int:
         raise VaekitError(
             f"--dims must be distinct latent dimensions in 0..{latent_dim - 1}, got {' '.join(map(str, dims))}."
         )
-    args.data = args.data or r.config.data.source
     x, y = load_split(r, args)
     if not 0 <= args.index < x.shape[0]:
         raise VaekitError(f"--index {args.index} is out of range: the {args.split} split has {x.shape[0]} images.")
@@ -64,5 +60,6 @@ def run(args: argparse.Namespace) -> int:
     save_images(images.flatten(0, 1), out, nrow=args.steps)
     save_figure(kl_bar_chart(kl.tolist()), kl_out)
     print(f"rows (dimension: KL in nats): {', '.join(f'z{d}: {kl[d]:.2f}' for d in rows)}")
-    print(f"wrote {out} and {Path(kl_out)}")
+    shown = f"traversals of {len(rows)} dimensions x {args.steps} values ({shape_text(images)})"
+    wrote(f"{shown} to {out} and the KL per dimension", kl_out)
     return 0
