@@ -1,21 +1,51 @@
-"""The real MNIST and binarized MNIST files of the shared data folder, when this machine has them."""
+"""The real MNIST and binarized MNIST files, when this machine has them: in $VAEKIT_DATA, else in the shared data
+folder beside the checkout (../shared/data). Absent files skip these tests; nothing is downloaded."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 import torch
 
-from vaekit.data import load_data
+from vaekit.data import list_sources, load_data
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"  # ../shared/data beside the checkout
-needs_shared = pytest.mark.skipif(not (SHARED / "mnist").is_dir(), reason=f"no shared data in {SHARED}")
 
 
-@needs_shared
+def data_folders(env: Mapping[str, str]) -> list[Path]:
+    """Where to look for the real files: $VAEKIT_DATA when set, then the shared folder."""
+    return [*([Path(env["VAEKIT_DATA"]).expanduser()] if env.get("VAEKIT_DATA") else []), SHARED]
+
+
+# Read when the module is imported: during a test, the data tests' autouse fixture points VAEKIT_DATA elsewhere.
+FOLDERS = data_folders(os.environ)
+
+
+def folder_with(source: str, folders: list[Path] = FOLDERS) -> Path | None:
+    """The first of `folders` that holds every file of the built-in `source`, or None."""
+    for folder in folders:
+        if any(s.name == source and s.present for s in list_sources(folder)):
+            return folder
+    return None
+
+
+def needs(source: str) -> pytest.MarkDecorator:
+    where = " or ".join(str(f) for f in FOLDERS)
+    return pytest.mark.skipif(folder_with(source) is None, reason=f"no {source} files in {where}")
+
+
+def test_vaekit_data_is_looked_in_first_and_absent_files_mean_skip(tmp_path: Path) -> None:
+    assert data_folders({"VAEKIT_DATA": str(tmp_path)}) == [tmp_path, SHARED]
+    assert data_folders({}) == [SHARED]
+    assert folder_with("mnist", [tmp_path / "empty"]) is None
+
+
+@needs("mnist")
 def test_real_mnist_has_the_official_split_and_label_counts() -> None:
-    data = load_data("mnist", data_dir=SHARED, download=False)
+    data = load_data("mnist", data_dir=folder_with("mnist"), download=False)
     assert (len(data.train), len(data.test), data.shape) == (60000, 10000, (1, 28, 28))
     assert data.train_labels.bincount().tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert data.test_labels.bincount().tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -23,10 +53,13 @@ def test_real_mnist_has_the_official_split_and_label_counts() -> None:
     assert data.pixels("train").min() == 0 and data.pixels("train").max() == 1 and not data.is_binary
 
 
-@needs_shared
+@needs("binarized-mnist")
 def test_real_binarized_mnist_is_binary_with_the_fixed_split() -> None:
-    data = load_data("binarized-mnist", data_dir=SHARED, download=False)
+    folder = folder_with("binarized-mnist")
+    data = load_data("binarized-mnist", data_dir=folder, download=False)
     assert (len(data.train), len(data.test), data.shape) == (50000, 10000, (1, 28, 28)) and data.is_binary
     assert data.train_labels is None
-    npz = load_data(str(SHARED / "binarized_mnist" / "binarized_mnist.npz"))  # the same images, as uint8 {0, 1}
-    assert torch.equal(npz.train, data.train) and torch.equal(npz.test, data.test)
+    npz_path = folder / "binarized_mnist" / "binarized_mnist.npz"  # the shared folder's copy as one array file
+    if npz_path.is_file():
+        npz = load_data(str(npz_path))  # the same images, as uint8 {0, 1}
+        assert torch.equal(npz.train, data.train) and torch.equal(npz.test, data.test)

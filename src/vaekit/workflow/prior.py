@@ -102,13 +102,16 @@ def train_prior(
     run = load_run(path, device=device or config.train.device, prior=False)
     require(run.capabilities, "codes", "train-prior (a prior over code maps)", config.model.type)
     if resume and force:
-        raise RunError("--resume continues the prior's training and --force starts it again; give one of them.")
+        raise RunError(
+            "--resume (resume=True in Python) continues the prior's training and --force (force=True) starts it "
+            "again; give one of them."
+        )
     if resume and not (path / PRIOR_STATE).exists():
         raise RunError(f"'{path}' has no prior training to resume ({PRIOR_STATE}). Run vaekit train-prior {path}.")
     if not resume and (path / PRIOR).exists() and not force:
         raise RunError(
-            f"'{path}' already has a trained prior ({PRIOR}). Pass --force to train it again, or --resume to "
-            "continue its training."
+            f"'{path}' already has a trained prior ({PRIOR}). Pass --force (force=True in Python) to train it again, "
+            "or --resume (resume=True) to continue its training."
         )
     if epochs is not None:
         config.prior.epochs = epochs
