@@ -27,7 +27,7 @@ def test_the_summary_states_source_counts_shape_values_split_and_storage(tmp_pat
     assert "the source's own train/test split" in first
     for words in ("400 train / 100 test images", "3x10x12 (RGB)", "values 0..255, divided by 255", "not binary"):
         assert words in second
-    assert "256 levels" in second and "held as uint8 (0.2 MiB)" in second and "transforms: none" in second
+    assert "256 levels" in second and "held in memory as uint8 (0.2 MiB)" in second and "transforms: none" in second
 
 
 def test_a_held_out_split_and_the_transforms_are_stated(tmp_path: Path) -> None:
