@@ -27,6 +27,7 @@ from vaekit.models import build_model, capabilities, parameter_count
 from vaekit.objectives import build_objective
 from vaekit.plotting import auto_scale, image_grid, save_png
 from vaekit.run import CONFIG, METRICS, PRIOR, SAMPLES, STATE, WEIGHTS, Run, load_run, read_config
+from vaekit.train.compile import compiled
 from vaekit.train.distributed import DistContext, barrier, local_batch_size, seeded_generator, setup, wrap
 from vaekit.train.loop import LossModule, evaluate_batches
 from vaekit.train.schedules import lr_at_epoch
@@ -51,7 +52,7 @@ class Prepared:
         return self.stage.module
 
 
-def prepare(config: Config) -> Prepared:
+def prepare(config: Config, log: Log | None = None) -> Prepared:
     ctx, device = setup(config.train.device)
     batch_size = local_batch_size(config.train.batch_size, ctx)
     data = load_run_data(config, device)  # sets model.num_classes of a conditional model from the labels
@@ -63,7 +64,7 @@ def prepare(config: Config) -> Prepared:
     optimizer = adam(model.parameters(), config, config.train.lr)
     loss_module = wrap(LossModule(model, objective), ctx, device)
     if config.train.compile:
-        loss_module = torch.compile(loss_module)
+        loss_module = compiled(loss_module, log if ctx.is_main else None)
     evaluation = evaluation_for(config.model.type)
     per_example = evaluation.test_metrics
 
@@ -171,7 +172,7 @@ def train(config: Config, out: str | Path | None = None, *, force: bool = False,
     Under torchrun every process calls this; only the main process writes.
     """
     out = Path(out) if out is not None else default_out(config)
-    prepared = prepare(config)
+    prepared = prepare(config, log)
     announce_data(prepared, log)
     check_out_dir(out, force)
     barrier(prepared.ctx)  # every process has checked `out` before the main one changes it
@@ -208,7 +209,7 @@ def resume(path: str | Path, epochs: int | None = None, *, device: str | None = 
     if device is not None:
         config.train.device = device
     validate(config)
-    prepared = prepare(config)
+    prepared = prepare(config, log)
     announce_data(prepared, log)
     with writing(path, prepared.ctx):
         start_epoch, step = resume_state(prepared.stage, path)
