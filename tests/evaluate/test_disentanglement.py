@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from vaekit.data.shapes import FACTOR_SIZES, sample_factors
-from vaekit.evaluate.disentanglement import DCI_MODELS, beta_vae_score, dci_disentanglement, factorvae_score, mig
+from vaekit.evaluate.disentanglement import (
+    DCI_MODELS,
+    beta_vae_score,
+    dci_disentanglement,
+    dci_importance,
+    factorvae_score,
+    mig,
+)
 
 SIZES = np.array(FACTOR_SIZES)
 K = len(FACTOR_SIZES)
@@ -69,6 +76,30 @@ def test_dci_disentanglement_separates_perfect_from_uninformative_codes(factors:
     assert dci(duplicated(f)) < 0.1
     assert dci(np.random.default_rng(3).normal(size=(len(f), K))) < 0.1
     assert 0.3 < dci(mixed(f)) < 0.9  # pos_x and pos_y share two dimensions
+
+
+@pytest.mark.parametrize("model", DCI_MODELS)
+def test_dci_importance_is_the_same_on_any_number_of_workers_as_one_classifier_per_factor_in_turn(
+    factors: np.ndarray, model: str
+) -> None:
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+
+    f = factors[:300].copy()
+    f[:, 1] = 2  # a constant factor draws no seed and keeps a column of zeros
+    codes = mixed(f) + np.random.default_rng(20).normal(scale=0.1, size=f.shape)
+    rng = np.random.default_rng(21)  # the reference: each varying factor's classifier in turn, seeds in factor order
+    reference = np.zeros((K, K))
+    for k in (0, 2, 3, 4):
+        seed = int(rng.integers(2**31))
+        classifier = (
+            GradientBoostingClassifier(n_estimators=5, random_state=seed)
+            if model == "boosting"
+            else RandomForestClassifier(5, max_features=None, random_state=seed)
+        )
+        reference[:, k] = classifier.fit(codes, f[:, k]).feature_importances_
+    for workers in (1, 3):
+        got = dci_importance(codes, f, np.random.default_rng(21), model, 5, num_workers=workers)
+        np.testing.assert_array_equal(got, reference)
 
 
 def _beta_vae(encode, seed: int = 4) -> float:

@@ -58,5 +58,24 @@ def test_the_whole_grid_table_gives_the_codes_of_encoding_on_demand():
     np.testing.assert_array_equal(lookup(factors), encode(factors))
 
 
+def test_a_cached_grid_table_is_read_back_instead_of_encoding_again(tmp_path):
+    calls: list = []
+
+    def encode(factors: np.ndarray) -> np.ndarray:
+        calls.append(len(factors))
+        return factors * np.array([1.0, 0.1, 0.01, 1e-3, 1e-4])
+
+    cache = tmp_path / "cache" / "codes.npy"
+    first = grid_code_table(encode, cache=cache)
+    assert sum(calls) == NUM_IMAGES and cache.is_file()
+    again = grid_code_table(encode, cache=cache)
+    assert sum(calls) == NUM_IMAGES  # no image encoded the second time
+    factors = sample_factors(500, np.random.default_rng(3))
+    np.testing.assert_array_equal(again(factors), first(factors))
+    np.save(cache, np.zeros((10, 5)))  # a table of another grid is not used
+    grid_code_table(encode, cache=cache)
+    assert sum(calls) == 2 * NUM_IMAGES
+
+
 def test_the_literature_budget_encodes_the_whole_grid_and_a_small_one_does_not():
     assert images_needed(10_000, 5_000) > NUM_IMAGES > images_needed(500, 200)

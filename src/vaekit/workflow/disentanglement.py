@@ -8,12 +8,16 @@ means, in batches. MIG and DCI score the codes of `num_train` combinations drawn
 
 from __future__ import annotations
 
+import io
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from vaekit.atomic import atomic_write
 from vaekit.data import SOURCES, Binarization, load_factor_grid
 from vaekit.data.arrays import images_to_tensors
 from vaekit.data.shapes import FACTOR_NAMES, FACTOR_SIZES, NUM_IMAGES, grid_factors, grid_items, sample_factors
@@ -22,7 +26,7 @@ from vaekit.errors import DataError, VaekitError
 from vaekit.evaluate.diagnostics import mean_kl_per_dim
 from vaekit.evaluate.disentanglement import Encoder, beta_vae_score, dci_disentanglement, factorvae_score, mig
 from vaekit.evaluate.likelihood import elbo_per_example
-from vaekit.run import Run
+from vaekit.run import WEIGHTS, Run, file_digest
 from vaekit.train.loop import evaluate_batches
 from vaekit.workflow.evaluation import data_config, evaluation_split
 
@@ -63,19 +67,51 @@ def factor_encoder(run: Run, images_of: Callable[[np.ndarray], np.ndarray], batc
     return encode
 
 
-def grid_code_table(encode: Encoder, chunk: int = 8192) -> Encoder:
+def grid_code_table(encode: Encoder, chunk: int = 8192, cache: Path | None = None) -> Encoder:
     """Encode every combination of the grid once (737280 images), and return `encode` as a lookup in that table.
 
     Cheaper than encoding on demand when the metrics ask for more images than the grid holds (the literature's
-    budget asks for about 2.9 million); the codes are the same posterior means.
+    budget asks for about 2.9 million); the codes are the same posterior means. cache: a .npy file holding the
+    table of an earlier call with the same encoder, read when it is there and written (atomically) when not.
     """
-    items = np.arange(NUM_IMAGES)
-    table = np.concatenate([encode(grid_factors(part)) for part in np.array_split(items, -(-NUM_IMAGES // chunk))])
+    table = _read_table(cache)
+    if table is None:
+        items = np.arange(NUM_IMAGES)
+        parts = np.array_split(items, -(-NUM_IMAGES // chunk))
+        table = np.concatenate([encode(grid_factors(part)) for part in parts])  # (NUM_IMAGES, D)
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(cache, lambda tmp: tmp.write_bytes(_npy_bytes(table)))
 
     def lookup(factors: np.ndarray) -> np.ndarray:
         return table[grid_items(factors)]  # (M, D)
 
     return lookup
+
+
+def _npy_bytes(table: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, table)
+    return buffer.getvalue()
+
+
+def _read_table(cache: Path | None) -> np.ndarray | None:
+    """The cached table (NUM_IMAGES, D), or None when there is none or it is unreadable or of another shape."""
+    try:
+        table = np.load(cache, allow_pickle=False) if cache is not None and cache.is_file() else None
+    except (OSError, ValueError):
+        return None
+    return table if table is not None and table.ndim == 2 and len(table) == NUM_IMAGES else None
+
+
+def grid_cache_path(run: Run, source: str, batch_size: int) -> Path:
+    """Where the grid's codes under `run`'s current weights are cached: the user cache, keyed by the weights' sha256,
+    the grid, the device, the batch size and torch's version, all that the encoded bits may depend on (never the
+    run directory, which only its training process writes)."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser()
+    grid = source.partition(":")[0]
+    name = f"{file_digest(run.path / WEIGHTS)}-{grid}-{run.device.type}-b{batch_size}-torch{torch.__version__}.npy"
+    return root / "vaekit" / "grid-codes" / name
 
 
 def images_needed(num_train: int, num_eval: int, batch_size: int = 64) -> int:
@@ -125,6 +161,7 @@ def disentanglement_report(
     limit: int | None = None,
     batch_size: int = 1000,
     seed: int = 0,
+    cache: bool = True,
 ) -> dict:
     """MIG, FactorVAE, beta-VAE and DCI disentanglement scores of `run`, with test-split reconstruction terms.
 
@@ -132,7 +169,8 @@ def disentanglement_report(
     classifiers, and the FactorVAE variance sample; num_eval: their evaluation points (disentanglement_lib's
     defaults are 10000 and 5000). dci_model: DCI's classifier (see `dci_importance`). limit: test images for
     the reconstruction terms, a random subset drawn with `seed` (default all). When the metrics need more images
-    than the grid holds, every grid image is encoded once and codes are looked up.
+    than the grid holds, every grid image is encoded once and codes are looked up; with `cache`, that table is kept
+    in the user cache (`grid_cache_path`) for the next scoring of the same weights.
     """
     if num_train < 10 or num_eval < 1 or batch_size < 1:
         raise VaekitError(
@@ -154,7 +192,7 @@ def disentanglement_report(
     encode = factor_encoder(run, grid_images(grid, preload=bool(spec.files)), batch_size)
     whole_grid = images_needed(num_train, num_eval) > NUM_IMAGES
     if whole_grid:
-        encode = grid_code_table(encode)
+        encode = grid_code_table(encode, cache=grid_cache_path(run, source, batch_size) if cache else None)
     factors, codes, rng = scored_codes(encode, num_train, seed)  # fails here, early, on images of another shape
     report = {
         "mig": mig(codes, factors),
