@@ -110,9 +110,10 @@ def dci_importance(
       forests). Fast, but a fully grown tree keeps splitting on any dimension to fit the factors the codes do
       not determine, so dimensions that carry nothing take importance and the score reads lower: 0.03 against
       boosting's 0.12 on the same codes of a beta-VAE trained briefly on `shapes`.
-    The factors' ensembles are fitted on `num_workers` threads (default: the usable cores; scikit-learn builds
-    trees without the GIL); each has its seed drawn from `rng` in factor order, so the result does not depend
-    on the number of workers.
+    The factors' ensembles are fitted on `num_workers` threads (scikit-learn builds trees without the GIL; default
+    one more than the usable cores, since the factors' costs are uneven, 3 to 40 classes on `shapes`: 1.95x on 2
+    cores against 1.82x with 2 threads); each has its seed drawn from `rng` in factor order, so the result does
+    not depend on the number of workers.
     """
     if model not in DCI_MODELS:
         raise ValueError(f"DCI model must be one of {DCI_MODELS}, got {model!r}")
@@ -122,7 +123,7 @@ def dci_importance(
     varying = [k for k in range(factors.shape[1]) if num_classes[k] > 1]  # constant factors: nothing to predict
     seeds = {k: int(rng.integers(2**31)) for k in varying}
     order = sorted(varying, key=lambda k: -num_classes[k])  # the costliest first: a boosted stage fits a tree per class
-    workers = max(1, min(num_workers or usable_cores(), len(order)))
+    workers = max(1, min(num_workers or usable_cores() + 1, len(order)))
     with ThreadPoolExecutor(workers) as pool:
         fitted = pool.map(lambda k: _fit_importance(codes, factors[:, k], model, num_trees, seeds[k]), order)
         for k, column in zip(order, fitted, strict=True):

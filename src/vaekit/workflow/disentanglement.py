@@ -31,6 +31,9 @@ from vaekit.train.loop import evaluate_batches
 from vaekit.workflow.evaluation import data_config, evaluation_split
 
 METRICS = ("mig", "factorvae_score", "beta_vae_score", "dci_disentanglement")
+# Images per encoder call on a CPU: a batch's activations then stay in cache (the first conv layer's output for
+# 64 shapes images is 8 MB, for 1000 131 MB), 2.7x faster than 1000 on the 2-core CPU, with the same codes.
+CPU_ENCODE_BATCH = 64
 
 
 def grid_images(grid: FactorGrid, preload: bool = False) -> Callable[[np.ndarray], np.ndarray]:
@@ -189,10 +192,11 @@ def disentanglement_report(
     x, _, loaded, subset = evaluation_split(run, config, "test", limit, seed)
     start = time.perf_counter()
     spec = SOURCES[source.partition(":")[0]]
-    encode = factor_encoder(run, grid_images(grid, preload=bool(spec.files)), batch_size)
+    encode_batch = min(batch_size, CPU_ENCODE_BATCH) if run.device.type == "cpu" else batch_size
+    encode = factor_encoder(run, grid_images(grid, preload=bool(spec.files)), encode_batch)
     whole_grid = images_needed(num_train, num_eval) > NUM_IMAGES
     if whole_grid:
-        encode = grid_code_table(encode, cache=grid_cache_path(run, source, batch_size) if cache else None)
+        encode = grid_code_table(encode, cache=grid_cache_path(run, source, encode_batch) if cache else None)
     factors, codes, rng = scored_codes(encode, num_train, seed)  # fails here, early, on images of another shape
     report = {
         "mig": mig(codes, factors),
