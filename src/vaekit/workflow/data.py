@@ -22,9 +22,8 @@ from vaekit.train.loop import Cond
 @dataclass
 class RunData:
     data: ImageData  # as loaded, on the CPU
-    train_x: (
-        torch.Tensor | DiskImages
-    )  # (N, C, H, W) on the device, or on disk (data.stream), as stored (uint8 codes or float32; binarization.to_float)
+    # (N, C, H, W) as stored (uint8 codes or float32: binarization.to_float), on the device, or on disk (data.stream)
+    train_x: torch.Tensor | DiskImages
     test_x: torch.Tensor  # (M, C, H, W)
     train_cond: Cond  # {"y": (N,) int64} for a model conditioned on labels, else {}
     test_cond: Cond
