@@ -117,3 +117,38 @@ def test_the_config_transforms_apply_to_a_new_file_the_same_way(tmp_path: Path) 
     got = torch.cat([data.train, data.test]).numpy()
     assert got.shape == (10, 1, 6, 6)
     assert sorted(map(bytes, got)) == sorted(map(bytes, expected))
+
+
+def test_encode_applies_the_runs_transforms_to_a_new_file(tmp_path: Path) -> None:
+    """A run trained on resized, inverted 12x12 images encodes a user's 30x20 file through the same steps."""
+    from vaekit import load_run
+    from vaekit.cli.main import main
+
+    own = RNG.integers(0, 256, size=(40, 12, 12), dtype=np.uint8)
+    new = RNG.integers(0, 256, size=(6, 30, 20), dtype=np.uint8)
+    np.save(tmp_path / "own.npy", own)
+    np.savez(tmp_path / "new.npz", train=new, test=new[:2])  # its own split: every image of 'train', in order
+    run = tmp_path / "run"
+    args = ["train", f"data.source={tmp_path / 'own.npy'}", "data.resize=[6, 6]", "data.invert=true"]
+    args += ["model.latent_dim=2", "model.network.hidden=[8]", "train.epochs=1", "train.progress=false"]
+    assert main([*args, "train.num_sample_images=4", "--out", str(run)]) == 0
+    assert (
+        main(
+            [
+                "encode",
+                str(run),
+                "--data",
+                str(tmp_path / "new.npz"),
+                "--split",
+                "train",
+                "--out",
+                str(tmp_path / "z.npy"),
+            ]
+        )
+        == 0
+    )
+    z = np.load(tmp_path / "z.npy")
+    expected_x = ImageTransforms.of([6, 6], None, False, True).apply(new[:, None], 255.0)  # (6, 1, 6, 6) uint8
+    expected = load_run(run).encode(torch.from_numpy(expected_x).float() / 255).numpy()
+    assert z.shape == (6, 2)
+    np.testing.assert_allclose(z, expected, rtol=1e-5, atol=1e-6)
