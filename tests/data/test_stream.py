@@ -61,6 +61,9 @@ def test_disk_rows_equal_the_in_memory_rows_in_any_order(tmp_path: Path) -> None
     batches = list(idx.split(8))
     for a, b in zip(take_rows(disk, batches), take_rows(memory, batches), strict=True):
         assert torch.equal(a, b)
+    for prefetch in (False, True):  # read in turn, or one batch ahead on a thread: the same batches in order
+        for a, i in zip(disk.batches(batches, prefetch=prefetch), batches, strict=True):
+            assert torch.equal(a, memory[i])
 
 
 def test_a_streamed_folder_loads_the_same_splits_labels_and_summary(folder: Path, tmp_path: Path) -> None:
