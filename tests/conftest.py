@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from tiny_configs import TINY_VAE_RUN
 from vaekit.config import ModelConfig, load_config
 from vaekit.models import build_model
 
@@ -35,17 +36,7 @@ def tiny_images(tmp_path):
 @pytest.fixture
 def tiny_config(tiny_images):
     """A config that trains in well under a second on tiny_images."""
-    return load_config(
-        overrides=[
-            f"data.source={tiny_images}",
-            "model.latent_dim=2",
-            "model.network.hidden=[16]",
-            "train.epochs=2",
-            "train.batch_size=32",
-            "train.progress=false",
-            "train.num_sample_images=4",
-        ]
-    )
+    return load_config(overrides=[f"data.source={tiny_images}", *TINY_VAE_RUN])
 
 
 def float64(module: torch.nn.Module) -> torch.nn.Module:

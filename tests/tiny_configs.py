@@ -1,5 +1,15 @@
 """Overrides for tiny models that the tests share (one place to change when a model's config changes)."""
 
+# A VAE run on tiny images that trains in well under a second.
+TINY_VAE_RUN = [
+    "model.latent_dim=2",
+    "model.network.hidden=[16]",
+    "train.epochs=2",
+    "train.batch_size=32",
+    "train.progress=false",
+    "train.num_sample_images=4",
+]
+
 TINY_VQ = [
     "model.type=vqvae",
     "objective.name=vq",

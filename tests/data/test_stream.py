@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
+from tiny_configs import TINY_VAE_RUN
 from vaekit.config import load_config
 from vaekit.data.stream import DiskImages, take_rows
 from vaekit.workflow.data import load_configured
@@ -33,20 +34,8 @@ def folder(tmp_path: Path) -> Path:
 
 
 def _config(source: Path, cache: Path, stream: bool, *extra: str):
-    return load_config(
-        overrides=[
-            f"data.source={source}",
-            f"data.stream={str(stream).lower()}",
-            f"data.cache_dir={cache}",
-            "model.latent_dim=3",
-            "model.network.hidden=[16]",
-            "train.epochs=2",
-            "train.batch_size=16",
-            "train.progress=false",
-            "train.num_sample_images=4",
-            *extra,
-        ]
-    )
+    stream_keys = [f"data.source={source}", f"data.stream={str(stream).lower()}", f"data.cache_dir={cache}"]
+    return load_config(overrides=[*stream_keys, *TINY_VAE_RUN, *extra])
 
 
 def test_disk_rows_equal_the_in_memory_rows_in_any_order(tmp_path: Path) -> None:

@@ -9,25 +9,14 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
+from tiny_configs import TINY_VAE_RUN
 from vaekit.config import load_config
 from vaekit.data import load_data
 from vaekit.workflow.training import train
 
 
 def _train(source: Path, out: Path, *extra: str) -> dict[str, torch.Tensor]:
-    config = load_config(
-        overrides=[
-            f"data.source={source}",
-            "model.latent_dim=3",
-            "model.network.hidden=[16]",
-            "train.epochs=2",
-            "train.batch_size=16",
-            "train.progress=false",
-            "train.num_sample_images=4",
-            *extra,
-        ]
-    )
-    train(config, out)
+    train(load_config(overrides=[f"data.source={source}", *TINY_VAE_RUN, *extra]), out)
     return load_file(str(out / "model.safetensors"))
 
 

@@ -64,9 +64,10 @@ def data_warnings(data: ImageData, batch_size: int) -> list[str]:
             f"the test split holds {len(data.test)} images: test metrics will be too noisy to compare runs. Give a "
             f"test split of at least {MIN_TEST} images (or a larger data.test_fraction)."
         )
-    if data.shape[0] == 1 and background(data) >= 0.5:
+    bg = background(data) if data.shape[0] == 1 else 0.0
+    if bg >= 0.5:
         warnings.append(
-            f"the background is light ({background(data):.2g}) and the strokes dark: MNIST-style models expect "
+            f"the background is light ({bg:.2g}) and the strokes dark: MNIST-style models expect "
             "bright strokes on black. If so, set data.invert=true."
         )
     return warnings
