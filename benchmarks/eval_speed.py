@@ -1,6 +1,7 @@
 """Seconds of `vaekit evaluate`'s two slow reports on one trained run, with the numbers they give (issue 15).
 
     VAEKIT_DATA=../shared/data python benchmarks/eval_speed.py likelihood RUN --limit 1000 --iw-samples 5000
+    ... likelihood RUN --fused on      # compile the log-weights whatever the size (off: never; auto: the report's rule)
     python benchmarks/eval_speed.py disentanglement RUN --no-cache        # the grid encoded again
     python benchmarks/eval_speed.py disentanglement RUN --profile dis.prof  # cProfile: where the time goes
 
@@ -19,6 +20,7 @@ import time
 
 import torch
 
+import vaekit.evaluate.likelihood as likelihood
 from machine import machine_info  # benchmarks/machine.py, beside this script
 from vaekit.run import load_run
 from vaekit.workflow.disentanglement import METRICS, disentanglement_report
@@ -32,11 +34,21 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=1000, help="likelihood: random test images")
     p.add_argument("--iw-samples", type=int, default=5000, help="likelihood: importance samples K")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--fused",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="likelihood: compile the log-weights (auto: "
+        "from vaekit.evaluate.likelihood.FUSE_MIN_ELEMENTS decoded values in all, as `vaekit evaluate` does)",
+    )
     p.add_argument("--no-cache", action="store_true", help="disentanglement: encode the grid even if it is cached")
     p.add_argument("--profile", help="write cProfile statistics to this file")
     args = p.parse_args()
 
     run = load_run(args.run)
+    if args.fused != "auto":  # the threshold the likelihood report asks `fusing_pays` about
+        likelihood.FUSE_MIN_ELEMENTS = 0 if args.fused == "on" else float("inf")
+
     if args.report == "likelihood":
         report_of = lambda: evaluate_run(run, limit=args.limit, iw_samples=args.iw_samples, seed=args.seed)  # noqa: E731
         keys = ("log_likelihood", "elbo", "num_examples", "iw_samples")
@@ -52,6 +64,7 @@ def main() -> None:
         profile.dump_stats(args.profile)
     result = {
         "report": args.report,
+        **({"fused": args.fused} if args.report == "likelihood" else {}),
         "run": args.run,
         "seconds": round(report["seconds"], 2),
         "wall_seconds": round(wall, 2),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
-from torch.distributions import Distribution, Independent, Normal, register_kl
+from torch.distributions import Bernoulli, Distribution, Independent, Normal, register_kl
 
 
 class DiagonalGaussian(Independent):
@@ -98,3 +98,46 @@ class GaussianMixture(Distribution):
             k = torch.randint(self.num_components, shape, generator=generator, device=loc.device)  # (S...)
             eps = torch.randn((*shape, loc.shape[-1]), generator=generator, device=loc.device, dtype=loc.dtype)
             return loc[k] + self.components.base_dist.scale[k] * eps
+
+
+class BernoulliPixels(Independent):
+    """Independent Bernoulli pixels with logits (..., C, H, W); log_prob of x (..., C, H, W) has shape (...,).
+
+    log p(x) = sum_j x_j l_j - softplus(l_j), in nats; x may also be intensities in [0, 1] (then it is the negative
+    binary cross-entropy, not a likelihood). With gradients it is torch's Bernoulli.log_prob; without (evaluation,
+    where the k = 5000 importance-weighted estimate spends most of its time here besides the decoder) it is
+    `bernoulli_log_prob`, which takes a logarithm per group of pixels instead of one per pixel.
+    """
+
+    def __init__(self, logits: torch.Tensor, event_dims: int = 3) -> None:
+        super().__init__(Bernoulli(logits=logits, validate_args=False), event_dims, validate_args=False)
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
+        logits = self.base_dist.logits
+        if torch.is_grad_enabled() and logits.requires_grad:
+            return super().log_prob(value)
+        n = self.reinterpreted_batch_ndims
+        return bernoulli_log_prob(logits.flatten(-n), value.flatten(-n))
+
+
+def bernoulli_log_prob(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """sum_j x_j l_j - softplus(l_j) over the last dimension: logits (..., N), x broadcastable to it -> (...,).
+
+    softplus(l) = max(l, 0) + log(1 + exp(-|l|)), and the logs are taken of products: the N factors
+    1 + exp(-|l_j|), each in (1, 2], are multiplied down the G rows of an (G, N / G) view (`product_rows`: G <= 64,
+    so a product stays below 2^64), one log per column instead of one per pixel. The products' rounding costs
+    about 1e-5 nats on a 784-pixel image, less than the float32 sum of its 784 terms does.
+    """
+    n = logits.shape[-1]
+    rows = product_rows(n)
+    linear = (logits * x).sum(-1) - logits.clamp(min=0).sum(-1)  # (...,)
+    factors = logits.abs().neg_().exp_().add_(1.0)  # (..., N), each in (1, 2]
+    products = factors.unflatten(-1, (rows, n // rows)).prod(-2)  # (..., N / G), each below 2^G
+    return linear - products.log_().sum(-1)
+
+
+def product_rows(n: int, most: int = 64) -> int:
+    """G, the number of factors per product in bernoulli_log_prob: the largest divisor of n up to `most` whose
+    columns n / G are a multiple of 8 (whole vector registers of float32 on AVX2), else the largest divisor."""
+    divisors = [g for g in range(min(n, most), 0, -1) if n % g == 0]
+    return next((g for g in divisors if (n // g) % 8 == 0), divisors[0])

@@ -2,11 +2,18 @@
 
 import math
 
+import pytest
 import torch
 
 from linear_gaussian import data, linear_gaussian_vae
+from tiny_configs import TINY_VAE_RUN
+from vaekit.config import load_config
 from vaekit.evaluate.likelihood import bits_per_dim, iw_log_likelihood
+from vaekit.models import build_model
 from vaekit.objectives import elbo_terms, log_importance_weights
+from vaekit.train.compile import compile_unavailable
+
+needs_compiler = pytest.mark.skipif(bool(compile_unavailable()), reason="torch.compile cannot run on this machine")
 
 
 @torch.no_grad()
@@ -59,18 +66,31 @@ def test_in_expectation_elbo_below_iw5_below_iw50():
 def test_chunks_combine_to_the_logsumexp_over_all_samples():
     model, _ = linear_gaussian_vae(exact_posterior=False)
     x = data(3)
-    chunked = iw_log_likelihood(model, x, 100, torch.Generator().manual_seed(2), max_chunk_elements=7 * 18)
-    # the same draws, in the same chunks of 7, combined in one logsumexp
+    k, chunk = 100, 7
+    chunked = iw_log_likelihood(model, x, k, torch.Generator().manual_seed(2), max_chunk_elements=7 * 18)
+    # the same draws, in the same chunks, combined in one logsumexp
     g = torch.Generator().manual_seed(2)
     qz_x = model.posterior(x)
     with torch.no_grad():
         log_w = torch.cat(
             [
-                log_importance_weights(model, x, qz_x, qz_x.sample((min(7, 100 - s),), generator=g))
-                for s in range(0, 100, 7)
+                log_importance_weights(model, x, qz_x, qz_x.sample((min(chunk, k - s),), generator=g))
+                for s in range(0, k, chunk)
             ]
-        )  # (100, B)
-    torch.testing.assert_close(chunked, torch.logsumexp(log_w, 0) - math.log(100))
+        )  # (K, B)
+    torch.testing.assert_close(chunked, torch.logsumexp(log_w, 0) - math.log(k))
+
+
+@needs_compiler
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_fused_estimate_uses_the_same_draws_and_equals_the_eager_one(likelihood):
+    """The compiled log-weights (fused=True) give the eager estimate to float64 rounding, for the same seed."""
+    cfg = load_config(overrides=[*TINY_VAE_RUN, f"model.likelihood.type={likelihood}"]).model
+    model = build_model(cfg, (1, 4, 4), seed=0).double().eval()
+    x = torch.rand(5, 1, 4, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64).round()
+    eager = iw_log_likelihood(model, x, 60, torch.Generator().manual_seed(1), max_chunk_elements=320, fused=False)
+    fused = iw_log_likelihood(model, x, 60, torch.Generator().manual_seed(1), max_chunk_elements=320, fused=True)
+    torch.testing.assert_close(fused, eager, rtol=0, atol=1e-9)
 
 
 def test_bits_per_dim_converts_nats_per_example():

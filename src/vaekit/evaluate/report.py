@@ -9,7 +9,7 @@ from collections.abc import Callable
 import torch
 
 from vaekit.evaluate.diagnostics import active_units
-from vaekit.evaluate.likelihood import bits_per_dim, iw_log_likelihood
+from vaekit.evaluate.likelihood import bits_per_dim, fusing_pays, iw_log_likelihood
 from vaekit.objectives.elbo import elbo_terms
 from vaekit.train.loop import evaluate_batches
 
@@ -40,6 +40,7 @@ def likelihood_report(
     model.eval()
     start = time.perf_counter()
     means = []
+    fused = fusing_pays(x.numel() * iw_samples)
 
     def per_example(xb: torch.Tensor, **cb) -> dict[str, torch.Tensor]:
         if transform is not None:
@@ -50,7 +51,7 @@ def likelihood_report(
             parts["kl_per_dim"] = model.kl_per_dim(terms.qz_x)  # (B, D)
         if "layers" in capabilities:
             parts["kl_per_layer"] = model.kl_per_layer(terms.qz_x, terms.z)  # (B, L)
-        parts["log_likelihood"] = iw_log_likelihood(model, xb, iw_samples, generator, **cb)
+        parts["log_likelihood"] = iw_log_likelihood(model, xb, iw_samples, generator, fused=fused, **cb)
         if "latent_vector" in capabilities:
             means.append(model.encode(xb, **cb))
         if progress:

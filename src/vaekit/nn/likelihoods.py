@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.distributions import Bernoulli, Distribution, Independent, Normal
+from torch.distributions import Distribution, Independent, Normal
 
 from vaekit.config import LikelihoodConfig
 from vaekit.discretized import DiscretizedGaussian, DiscretizedLogisticMixture
+from vaekit.distributions import BernoulliPixels
 from vaekit.errors import ConfigError
 from vaekit.nn.layers import at_least_float32
 from vaekit.registry import LIKELIHOODS
@@ -64,8 +65,7 @@ class BernoulliLikelihood(nn.Module):
         self.parameter_shape = tuple(shape)
 
     def forward(self, logits: torch.Tensor) -> Distribution:
-        logits = at_least_float32(logits)
-        return Independent(Bernoulli(logits=logits, validate_args=False), 3, validate_args=False)
+        return BernoulliPixels(at_least_float32(logits))
 
 
 class GaussianParameters(nn.Module):
