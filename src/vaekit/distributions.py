@@ -106,7 +106,7 @@ class BernoulliPixels(Independent):
     log p(x) = sum_j x_j l_j - softplus(l_j), in nats; x may also be intensities in [0, 1] (then it is the negative
     binary cross-entropy, not a likelihood). With gradients it is torch's Bernoulli.log_prob; without (evaluation,
     where the k = 5000 importance-weighted estimate spends most of its time here besides the decoder) it is
-    `bernoulli_log_prob`, which takes a logarithm per group of pixels instead of one per pixel.
+    `bernoulli_log_prob`, which takes one logarithm per column of products of pixels' factors, not one per pixel.
     """
 
     def __init__(self, logits: torch.Tensor, event_dims: int = 3) -> None:

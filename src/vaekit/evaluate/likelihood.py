@@ -28,8 +28,8 @@ def elbo_per_example(
 
 
 # From this many decoded values in all (N * K * C*H*W) the likelihood report compiles the log-weights: importing
-# TorchInductor and compiling a chunk shape cost 5-15 s once per process, and the fused chunks save ~30 % of the
-# rest (docs/benchmarks.md); 2^32 is a k = 5000 evaluation of about 1100 MNIST digits.
+# TorchInductor and compiling a chunk shape cost 5-15 s once per process, and the fused chunks save about a quarter
+# of the rest on a 2-core CPU (docs/benchmarks.md); 2^32 is a k = 5000 evaluation of about 1100 MNIST digits.
 FUSE_MIN_ELEMENTS = 2**32
 _fused_log_weights = None
 
