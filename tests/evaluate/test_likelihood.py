@@ -6,14 +6,12 @@ import pytest
 import torch
 
 from linear_gaussian import data, linear_gaussian_vae
+from markers import needs_compiler
 from tiny_configs import TINY_VAE_RUN
 from vaekit.config import load_config
 from vaekit.evaluate.likelihood import bits_per_dim, iw_log_likelihood
 from vaekit.models import build_model
 from vaekit.objectives import elbo_terms, log_importance_weights
-from vaekit.train.compile import compile_unavailable
-
-needs_compiler = pytest.mark.skipif(bool(compile_unavailable()), reason="torch.compile cannot run on this machine")
 
 
 @torch.no_grad()

@@ -7,14 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import torch
 from safetensors.torch import load_file
 
+from markers import needs_compiler
 from vaekit import resume, train
-from vaekit.train.compile import compile_unavailable
 
-needs_compiler = pytest.mark.skipif(bool(compile_unavailable()), reason="torch.compile cannot run on this machine")
 WORKER = Path(__file__).with_name("ddp_worker.py")
 
 

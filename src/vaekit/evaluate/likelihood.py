@@ -15,7 +15,7 @@ import torch
 from vaekit.discretized import bin_width, log_bin_width
 from vaekit.objectives.elbo import elbo_terms
 from vaekit.objectives.iwae import log_importance_weights
-from vaekit.train.compile import compile_unavailable
+from vaekit.train.compile import compiled
 
 
 @torch.no_grad()
@@ -41,10 +41,10 @@ def fusing_pays(num_values: int) -> bool:
 
 def fused_log_weights():
     """log_importance_weights compiled with torch.compile (TorchInductor fuses the decoder's element-wise layers and
-    the likelihood's sums into a few loops), or None where torch.compile cannot run here."""
+    the likelihood's sums into a few loops), or unchanged where torch.compile cannot run here; made once."""
     global _fused_log_weights
-    if _fused_log_weights is None and not compile_unavailable():
-        _fused_log_weights = torch.compile(log_importance_weights, dynamic=False)
+    if _fused_log_weights is None:
+        _fused_log_weights = compiled(log_importance_weights, dynamic=False)
     return _fused_log_weights
 
 
@@ -69,7 +69,7 @@ def iw_log_likelihood(
     fused: compute each chunk's log-weights with `fused_log_weights` where torch.compile can run here. The draws
     are the same either way (they stay outside the compiled graph); the weights differ by float rounding only.
     """
-    log_weights = (fused and fused_log_weights()) or log_importance_weights
+    log_weights = fused_log_weights() if fused else log_importance_weights
     qz_x = model.posterior(x, **cond)
     chunk = max(1, min(num_samples, max_chunk_elements // max(1, x[0].numel() * x.shape[0])))
     total = None

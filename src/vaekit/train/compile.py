@@ -14,10 +14,11 @@ line and returns the module unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import torch
-from torch import nn
 
+F = TypeVar("F", bound=Callable)
 _probe_result: str | None = None  # "" when a probe compile worked; else why not (checked once per process)
 
 
@@ -34,11 +35,12 @@ def compile_unavailable() -> str:
     return _probe_result
 
 
-def compiled(module: nn.Module, log: Callable[[str], None] | None = None) -> nn.Module:
-    """`module` compiled with torch.compile, or unchanged (with a one-line note to `log`) where it cannot be."""
+def compiled(fn: F, log: Callable[[str], None] | None = None, **options) -> F:
+    """`fn` (a module or a function) compiled with torch.compile(fn, **options), or `fn` unchanged where it cannot
+    be, with a one-line note to `log` (given by the training step, whose note it is)."""
     why = compile_unavailable()
     if why:
         if log:
             log(f"note: train.compile is on but torch.compile cannot run here ({why}); training eagerly.")
-        return module
-    return torch.compile(module)
+        return fn
+    return torch.compile(fn, **options)
