@@ -7,7 +7,8 @@ per class and stage, leaves set by one Newton step, the prior as the initial pre
 by each feature; here the features are sorted once, and the K trees of a stage, which all fit the same stage's
 gradients, are grown together one depth at a time as arrays (K, N): a stable sort by node id within each feature's
 order, running sums, and the best split of every node of every tree in one pass per feature. On DCI's shapes
-factors (10000 codes of 10 dimensions, 3 to 40 classes) that is several times faster than scikit-learn.
+factors (10000 codes of 10 dimensions, 3 to 40 classes) that is 3 to 5 times faster than scikit-learn (42 s
+against 194 s for the five factors on 2 cores).
 
 The trees are scikit-learn's: the same candidate splits (between sorted values more than 1e-7 apart in float32,
 as its trees see the data), the same proxy sum_l^2 / n_l + sum_r^2 / n_r, the first best position, the same rules
@@ -43,7 +44,7 @@ def boosted_importance(
     (each of one tree per class, or one tree for two classes). Returns zeros when no tree could split (constant
     codes or a single class), otherwise importances that sum to 1.
     """
-    x = np.asarray(codes, dtype=np.float32)  # (N, D): scikit-learn's trees see float32
+    x = np.ascontiguousarray(codes, dtype=np.float32)  # (N, D): scikit-learn's trees see float32
     classes, labels = np.unique(np.asarray(target), return_inverse=True)
     num_samples, num_features = x.shape
     if len(classes) < 2:
@@ -128,7 +129,7 @@ def _grow_trees(
     parent = None  # the last depth's splits, scored once their children's sums are known
     for depth in range(max_depth + 1):
         num_nodes = 2**depth
-        flat = (node + num_nodes * rows).ravel()
+        flat = (node + num_nodes * rows).ravel()  # (T N,) each sample's node among all trees' nodes
         size = num_trees * num_nodes
         counts = np.bincount(flat, minlength=size).reshape(num_trees, num_nodes)  # (T, M)
         sums = np.bincount(flat, residual.ravel(), minlength=size).reshape(num_trees, num_nodes)
@@ -143,10 +144,9 @@ def _grow_trees(
         feature, threshold = _best_splits(residual, node, counts, sums, may_split, order, sorted_values, rng)
         splits = feature >= 0  # (T, M)
         # left child 2j, right 2j + 1 (values above the node's threshold); a leaf's samples go to 2j, closed
-        at = (node + num_nodes * rows).ravel()  # (T N,) each sample's node among all trees' nodes
-        split_feature = np.maximum(feature.ravel()[at], 0)  # (T N,)
+        split_feature = np.maximum(feature.ravel()[flat], 0)  # (T N,) the feature that splits each sample's node
         value = x.ravel()[np.tile(np.arange(0, x.size, x.shape[1]), num_trees) + split_feature]  # (T N,)
-        goes_right = (value > threshold.ravel()[at]).reshape(num_trees, num_samples)
+        goes_right = (value > threshold.ravel()[flat]).reshape(num_trees, num_samples)
         parent = (splits, feature, counts, impurity)
         node = 2 * node + goes_right
         may_split = np.repeat(splits, 2, axis=1)
@@ -236,7 +236,8 @@ def _best_splits(
     # the first best position of the winning feature, and the value there (the last on the left)
     winner = np.repeat(np.maximum(feature, 0), run_length)  # (T N,)
     chosen = proxies[winner, np.arange(size)]
-    hit = (chosen == np.repeat(tops[np.maximum(feature, 0), np.arange(len(feature))], run_length)) & (chosen > _NO_SPLIT)
+    winning_top = tops[np.maximum(feature, 0), np.arange(len(feature))]  # (T M,)
+    hit = (chosen == np.repeat(winning_top, run_length)) & (chosen > _NO_SPLIT)
     first = np.minimum.reduceat(np.append(np.where(hit, np.arange(size), size), size), run_start)  # (T M,) flat
     split = feature >= 0
     threshold = np.full(num_trees * num_nodes, np.inf, dtype=np.float32)
