@@ -1,6 +1,8 @@
 """The glue between a run and the metrics: factor indices -> the grid's images, in the caller's order."""
 
 import numpy as np
+import pytest
+import torch
 
 from vaekit.data.shapes import FACTOR_SIZES, NUM_IMAGES, grid_items, render, sample_factors
 from vaekit.data.sources import load_factor_grid
@@ -45,15 +47,19 @@ def test_only_factor_sources_have_a_grid():
     assert load_factor_grid("digits") is None
 
 
-def test_the_whole_grid_table_gives_the_codes_of_encoding_on_demand():
+@pytest.mark.parametrize("workers", [1, 3])
+def test_the_whole_grid_table_gives_the_codes_of_encoding_on_demand(workers: int):
     calls: list = []
+    threads = torch.get_num_threads()
 
     def encode(factors: np.ndarray) -> np.ndarray:
-        calls.append(len(factors))
+        calls.append((len(factors), torch.get_num_threads()))
         return factors * np.array([1.0, 10.0, 100.0, 1e3, 1e4])  # one code per combination
 
-    lookup = grid_code_table(encode)
-    assert sum(calls) == NUM_IMAGES
+    lookup = grid_code_table(encode, workers=workers)
+    assert sum(n for n, _ in calls) == NUM_IMAGES
+    assert {t for _, t in calls} == {threads if workers == 1 else 1}  # side by side, one torch thread each
+    assert torch.get_num_threads() == threads  # and torch's setting is restored
     factors = sample_factors(1000, np.random.default_rng(2))
     np.testing.assert_array_equal(lookup(factors), encode(factors))
 

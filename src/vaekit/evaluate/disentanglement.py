@@ -107,8 +107,8 @@ def dci_importance(
     sums to 1, or to 0 when the codes allow no split (constant codes). model:
     - "boosting" (default): gradient-boosted trees with scikit-learn's defaults (`num_trees` = 100 stages of depth-3
       trees), the classifier of disentanglement_lib (Locatello et al. 2019), whose published DCI numbers use
-      scikit-learn's GradientBoostingClassifier; `vaekit.evaluate.boosting` grows the same trees 4-5x faster
-      (about 1.5 minutes for 10000 dSprites codes on one core, against 9).
+      scikit-learn's GradientBoostingClassifier; `vaekit.evaluate.boosting` grows the same trees 3-5x faster
+      (10000 dSprites codes: about 1.5 minutes of one core, against 6).
     - "forest": a random forest of `num_trees` = 50 fully grown trees (Eastwood & Williams used random
       forests). Fast, but a fully grown tree keeps splitting on any dimension to fit the factors the codes do
       not determine, so dimensions that carry nothing take importance and the score reads lower: 0.03 against
