@@ -142,11 +142,16 @@ def dci_disentanglement(
 ) -> float:
     """DCI disentanglement, Eastwood & Williams 2018 (A framework for the quantitative evaluation of ...).
 
-    codes: (N, D); factors: (N, K), K >= 2. Each dimension scores 1 - H_K(P_d), the entropy (base K) of its
-    importance spread over factors (see `dci_importance` for `model` and `num_trees`); the scores are
-    averaged weighted by each dimension's share of the total importance. 0 when no dimension has any importance.
+    codes: (N, D); factors: (N, K), K >= 2. The score of `dci_importance(codes, factors, rng, model, num_trees)`
+    by `disentanglement_of_importance`.
     """
-    importance = dci_importance(codes, factors, rng, model, num_trees)  # (D, K)
+    return disentanglement_of_importance(dci_importance(codes, factors, rng, model, num_trees))
+
+
+def disentanglement_of_importance(importance: np.ndarray) -> float:
+    """DCI disentanglement of an importance matrix (D, K), K >= 2: each dimension scores 1 - H_K(P_d), the entropy
+    (base K) of its importance spread over factors; the scores are averaged weighted by each dimension's share of
+    the total importance. 0 when no dimension has any importance."""
     num_factors = importance.shape[1]
     if num_factors < 2:
         raise ValueError("DCI disentanglement needs at least 2 factors")
