@@ -7,8 +7,8 @@ per class and stage, leaves set by one Newton step, the prior as the initial pre
 by each feature; here the features are sorted once, and the K trees of a stage, which all fit the same stage's
 gradients, are grown together one depth at a time as arrays (K, N): a stable sort by node id within each feature's
 order, running sums, and the best split of every node of every tree in one pass per feature. On DCI's shapes
-factors (10000 codes of 10 dimensions, 3 to 40 classes) that is 3 to 5 times faster than scikit-learn (42-51 s
-against 194-213 s for the five factors on 2 cores).
+factors (10000 codes of 10 dimensions, 3 to 40 classes) that is 3 to 5 times faster than scikit-learn (56 s
+against 225 s for the five factors on 2 cores, `benchmarks/dci_speed.py`).
 
 The trees are scikit-learn's: the same candidate splits (between sorted values more than 1e-7 apart in float32,
 as its trees see the data), the same proxy sum_l^2 / n_l + sum_r^2 / n_r, the first best position, the same rules
