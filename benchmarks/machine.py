@@ -8,11 +8,9 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from vaekit.evaluate.disentanglement import usable_cores  # the one vaekit sizes its thread pools by
 
-def usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+__all__ = ["cpu_model", "machine_info", "usable_cores"]
 
 
 def cpu_model() -> str:

@@ -7,8 +7,8 @@ does not trace): dynamo splits the step there, so the noise, and with it every n
 seeded streams as in eager mode, and a resumed compiled run continues bit for bit.
 
 Compiling costs tens of seconds on a small CPU, once per process; docs/benchmarks.md says after how many steps it
-pays back. Where TorchInductor cannot build (no C++ compiler, an unsupported platform), `compiled` says so in one
-line and returns the module unchanged.
+pays back. Where TorchInductor cannot build (no C++ compiler, an unsupported platform), `compiled` returns the
+module unchanged and tells the caller why, which words the one-line note (the training step: "training eagerly").
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ def compile_unavailable() -> str:
     return _probe_result
 
 
-def compiled(fn: F, log: Callable[[str], None] | None = None, **options) -> F:
+def compiled(fn: F, on_fallback: Callable[[str], None] | None = None, **options) -> F:
     """`fn` (a module or a function) compiled with torch.compile(fn, **options), or `fn` unchanged where it cannot
-    be, with a one-line note to `log` (given by the training step, whose note it is)."""
+    be, after calling `on_fallback` with why (the caller words its own one-line note)."""
     why = compile_unavailable()
     if why:
-        if log:
-            log(f"note: train.compile is on but torch.compile cannot run here ({why}); training eagerly.")
+        if on_fallback:
+            on_fallback(why)
         return fn
     return torch.compile(fn, **options)

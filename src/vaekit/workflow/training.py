@@ -64,7 +64,12 @@ def prepare(config: Config, log: Log | None = None) -> Prepared:
     optimizer = adam(model.parameters(), config, config.train.lr)
     loss_module = wrap(LossModule(model, objective), ctx, device)
     if config.train.compile:
-        loss_module = compiled(loss_module, log if ctx.is_main else None)
+
+        def eager_note(why: str) -> None:
+            if log and ctx.is_main:
+                log(f"note: train.compile is on but torch.compile cannot run here ({why}); training eagerly.")
+
+        loss_module = compiled(loss_module, eager_note)
     evaluation = evaluation_for(config.model.type)
     per_example = evaluation.test_metrics
 
