@@ -38,11 +38,14 @@ class LikelihoodConfig:
     """p(x|z): `bernoulli` (logits), `gaussian` (a density), or a discretized likelihood over the pixels' `levels`
     values (docs/likelihood.md says which to use for which data)."""
 
-    type: str = "bernoulli"  # bernoulli | gaussian | discretized_logistic | discretized_gaussian
+    type: str = "bernoulli"  # bernoulli | gaussian | discretized_logistic | discretized_gaussian | columns (tables)
     sigma: float = 1.0  # gaussian, discretized_gaussian: the fixed standard deviation, or the initial one when learned
-    learn_sigma: str = "none"  # gaussian, discretized_gaussian: none | shared | per_pixel | decoder (a function of z)
+    # gaussian, discretized_gaussian: none | shared | per_pixel | decoder (a function of z); columns (tables): none |
+    # shared | per_column | decoder, the real columns' standard deviations
+    learn_sigma: str = "none"
     components: int = 5  # discretized_logistic: K, logistics in each pixel's mixture (PixelCNN++: 10)
     levels: int = 0  # values a pixel takes (256: 8-bit); 0: from the training data, and stays 0 for continuous data
+    count: str = "poisson"  # columns (tables): the count columns' distribution, poisson | negative_binomial
 
 
 @dataclass
@@ -108,6 +111,7 @@ class ObjectiveConfig:
 @dataclass
 class DataConfig:
     source: str = "digits"  # a built-in name (`vaekit datasets`) or a path
+    kind: str = "auto"  # auto (from the source) | image | table
     data_dir: str | None = None  # where built-in data sets are looked for; default $VAEKIT_DATA or cache
     binarize: str = "none"  # none | static | dynamic
     test_fraction: float = 0.1  # hold-out fraction for sources without an official test split
@@ -122,6 +126,10 @@ class DataConfig:
     # Data larger than memory: read training batches from a uint8 cache on disk, built once (vaekit.data.stream)
     stream: bool = False
     cache_dir: str | None = None  # where that cache goes; default <data_dir>/cache
+    # Tables (CSV/TSV, Parquet, (N, D) arrays; vaekit.data.tables): column types are inferred, these override them
+    columns: dict[str, str] = field(default_factory=dict)  # name -> real | count | binary | categorical
+    drop: list[str] = field(default_factory=list)  # columns left out
+    label: str | None = None  # the class column: a conditional VAE's labels, kept out of x
 
 
 @dataclass
@@ -201,6 +209,11 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
             except ConfigError:
                 pass
         raise ConfigError(f"config key '{key}' must be {' or '.join(_type_name(a) for a in args)}, got {value!r}.")
+    if origin is dict:
+        key_tp, value_tp = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"config key '{key}' must be a mapping (e.g. {{age: real}}), got {value!r}.")
+        return {_coerce(k, key_tp, key): _coerce(v, value_tp, f"{key}.{k}") for k, v in value.items()}
     if origin is list:
         (item_tp,) = typing.get_args(tp)
         if not isinstance(value, (list, tuple)):
@@ -332,7 +345,9 @@ def config_from_dict(data: dict[str, Any]) -> Config:
 
 _CHOICES = {
     "model.network.activation": ("relu", "tanh", "elu", "leaky_relu", "gelu", "silu"),
-    "model.likelihood.learn_sigma": ("none", "shared", "per_pixel", "decoder"),
+    "model.likelihood.learn_sigma": ("none", "shared", "per_pixel", "per_column", "decoder"),
+    "model.likelihood.count": ("poisson", "negative_binomial"),
+    "data.kind": ("auto", "image", "table"),
     "model.prior.type": ("standard_normal", "vamp"),
     "data.binarize": ("none", "static", "dynamic"),
     "train.device": ("cpu", "cuda", "auto"),
