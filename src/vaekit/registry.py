@@ -47,7 +47,7 @@ class Registry(Generic[T]):
 class ModelEntry:
     """Everything the rest of vaekit may know about one model type, in one place.
 
-    build: (model config, data shape (C, H, W)) -> the model.
+    build: (model config, DataSpec) -> the model.
     capabilities: what it can do beyond the contract of vaekit.models.base (names from its CAPABILITIES); a
         config can take some away (`remove_capabilities`, e.g. the VampPrior has no per-dimension KL).
     evaluation: the name of its family of measurements in vaekit.evaluate.by_model (`likelihood`, `codebook`).
@@ -55,7 +55,7 @@ class ModelEntry:
     remove_capabilities: model config -> the capabilities that config takes away.
     """
 
-    build: Callable[[Any, tuple[int, int, int]], Any]
+    build: Callable[[Any, Any], Any]
     capabilities: frozenset[str]
     evaluation: str
     tiny: tuple[str, ...]

@@ -2,11 +2,13 @@
 
 Layout (names are part of the public contract):
     config.yaml                 the resolved config (the constructor's arguments)
+    spec.json                   what x is (vaekit.spec.DataSpec): kind, shape, support, a table's columns and
+                                standardization; runs written before it existed get an image spec from the weights
     model.safetensors           the model's weights; metadata holds the data shape
     training_state.safetensors  weights, optimizer state, epoch and step (for --resume; no RNG state: each
                                 epoch's random streams follow from the seed)
     metrics.jsonl               one JSON object per epoch
-    samples.png                 a grid of samples from the prior
+    samples.png | samples.csv   samples from the prior: a grid of images, or synthetic rows of a table
     prior.safetensors           VQ-VAE only, after `vaekit train-prior`: the PixelCNN prior over codes; its
                                 metadata holds the sha256 of the model.safetensors whose codes it was fitted to
     prior_metrics.jsonl         VQ-VAE only: one JSON object per epoch of the prior
@@ -27,11 +29,13 @@ from safetensors import SafetensorError, safe_open
 from vaekit.config import MAX_SIDE, Config, config_from_dict
 from vaekit.errors import ConfigError, DataError, RunError
 from vaekit.models import build_code_prior, build_model, capabilities, require
+from vaekit.spec import DataSpec
 from vaekit.train.checkpoint import load_weights
 from vaekit.train.distributed import resolve_device
 from vaekit.train.loop import batches, read_epoch_records
 
 CONFIG = "config.yaml"
+SPEC = "spec.json"
 WEIGHTS = "model.safetensors"
 STATE = "training_state.safetensors"
 METRICS = "metrics.jsonl"
@@ -60,8 +64,9 @@ def read_config(path: Path) -> Config:
         raise RunError(f"'{file}' is not a valid vaekit config ({exc}). The run directory is damaged.") from None
 
 
-def read_data_shape(weights: Path) -> tuple[int, int, int]:
-    """The (C, H, W) of the images a run was trained on, from its weights' metadata, checked."""
+def read_data_shape(weights: Path) -> tuple[int, ...]:
+    """The shape of one example the run was trained on ((C, H, W) or a table's (D,)), from its weights' metadata,
+    checked."""
     if not weights.is_file():
         raise RunError(
             f"weights file '{weights}' is missing: the run has not finished its first epoch. Continue it with "
@@ -72,13 +77,26 @@ def read_data_shape(weights: Path) -> tuple[int, int, int]:
             shape = json.loads((f.metadata() or {})["data_shape"])
     except (SafetensorError, OSError, KeyError, ValueError) as exc:
         raise RunError(f"weights file '{weights}' is corrupt or truncated ({exc}). Train the run again.") from None
-    valid = isinstance(shape, list) and len(shape) == 3
+    valid = isinstance(shape, list) and len(shape) in (1, 3)
     if not valid or not all(type(v) is int and 0 < v <= MAX_SIDE for v in shape):
         raise RunError(
-            f"weights file '{weights}' records an invalid image shape {shape!r} (expected [C, H, W], positive "
+            f"weights file '{weights}' records an invalid data shape {shape!r} (expected [C, H, W] or [D], positive "
             "sizes). The file was altered or comes from elsewhere: train the run again."
         )
     return tuple(shape)
+
+
+def read_spec(path: Path) -> DataSpec:
+    """The run's DataSpec: spec.json, or for a run written before spec.json existed, images of the shape its weights
+    record, with the levels of its config."""
+    file = path / SPEC
+    if file.is_file():
+        try:
+            return DataSpec.from_json(file.read_text(encoding="utf-8"), str(file))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RunError(f"cannot read '{file}' ({exc}). The run directory is damaged.") from None
+    levels = read_config(path).model.likelihood.levels
+    return DataSpec.image(read_data_shape(path / WEIGHTS), levels if levels >= 2 else None)
 
 
 def file_digest(path: Path) -> str:
@@ -112,7 +130,12 @@ class Run:
     path: Path
     config: Config
     model: torch.nn.Module
-    data_shape: tuple[int, int, int]
+    spec: DataSpec
+
+    @property
+    def data_shape(self) -> tuple[int, ...]:
+        """The shape of one example: (C, H, W) of an image, (D,) of a table's row."""
+        return self.spec.event_shape
 
     @property
     def device(self) -> torch.device:
@@ -128,9 +151,11 @@ class Run:
     def check_data(self, x: torch.Tensor, source: str = "the data") -> torch.Tensor:
         """x moved to the model's device, after checking it has the shape the model was trained on."""
         if tuple(x.shape[1:]) != self.data_shape:
+            word = self.spec.facts.example_word
             raise DataError(
-                f"{source} has images of shape {tuple(x.shape[1:])}, but the run '{self.path}' was trained on "
-                f"{self.data_shape}. Use data of the same size and channels as the training data."
+                f"{source} has {word}s of shape {tuple(x.shape[1:])}, but the run '{self.path}' was trained on "
+                f"{self.data_shape}. Use data of the same size{' and channels' * (word == 'image')} as the training "
+                "data."
             )
         return x.to(self.device)
 
@@ -158,7 +183,11 @@ class Run:
         return self.cond(y, x.shape[0])
 
     def sample(self, num: int, generator: torch.Generator | None = None, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Means of p(x|z), z ~ p(z): (num, C, H, W); a conditional model draws class y[i] for sample i."""
+        """Samples, z ~ p(z): images as the means of p(x|z), (num, C, H, W); rows of a table drawn from p(x|z),
+        (num, D) in the model's numbers (vaekit.data.tables.decode_rows gives them in the table's units). A
+        conditional model draws class y[i] for sample i."""
+        if self.spec.facts.sample_draws:
+            return self.model.draw(num, generator, **self.cond(y, num))
         return self.model.sample(num, generator, **self.cond(y, num))
 
     def prior_note(self) -> str | None:
@@ -203,10 +232,16 @@ def load_run(path: str | Path, device: str = "cpu", *, prior: bool = True) -> Ru
     if not path.is_dir():
         raise RunError(f"run directory '{path}' does not exist. Give the --out folder of a `vaekit train` run.")
     config = read_config(path)
-    shape = read_data_shape(path / WEIGHTS)
-    model = build_model(config.model, shape, seed=config.train.seed)
+    shape = read_data_shape(path / WEIGHTS)  # checks the weights file before anything is built
+    spec = read_spec(path)
+    if shape != spec.event_shape:
+        raise RunError(
+            f"'{path / SPEC}' describes examples of shape {spec.event_shape}, but the weights were trained on {shape}: "
+            "the files come from different runs. Restore the run's own files, or train it again."
+        )
+    model = build_model(config.model, spec, seed=config.train.seed)
     load_weights(path / WEIGHTS, model)
     if prior and "codes" in capabilities(config.model) and (path / PRIOR).is_file():
         model.attach_prior(load_prior(path, config, model.num_codes))
     model.to(resolve_device(device)).eval()
-    return Run(path, config, model, shape)
+    return Run(path, config, model, spec)

@@ -87,6 +87,12 @@ class LatentModel(nn.Module):
         return self.likelihood(z, **cond).mean
 
     @torch.no_grad()
+    def draw(self, num: int, generator: torch.Generator | None = None, **cond) -> torch.Tensor:
+        """Draws x ~ p(x|z) for z ~ p(z): (num, *event_shape) (synthetic rows of a table)."""
+        z = self.prior(**cond).sample((num,), generator=generator)  # (num, ...)
+        return self.likelihood(z, **cond).sample(generator=generator)
+
+    @torch.no_grad()
     def encode(self, x: torch.Tensor, **cond) -> torch.Tensor:
         """Posterior means E_q[z|x] (the features): (B, D)."""
         return self.posterior(x, **cond).mean

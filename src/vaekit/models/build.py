@@ -14,13 +14,23 @@ from vaekit.models.priors import PRIORS, build_prior
 from vaekit.models.quantizer import VectorQuantizer
 from vaekit.models.vae import VAE
 from vaekit.models.vqvae import VQVAE
+from vaekit.nn.columns import EncodedInput, TableInput
 from vaekit.nn.likelihoods import build_likelihood
 from vaekit.nn.pixelcnn import GatedPixelCNN
 from vaekit.nn.residual import ResidualDecoder, ResidualEncoder
 from vaekit.registry import MODELS, NETWORKS, ModelEntry
+from vaekit.spec import DataSpec
 
-Shape = tuple[int, int, int]
 _TINY_NET = ("model.latent_dim=3", "model.network.hidden=[16]")
+
+# The layer between x and the encoder body, by kind: images are read as they are; a table's categorical columns
+# one-hot (vaekit.nn.columns.TableInput).
+INPUT_LAYERS = {"image": lambda spec: None, "table": TableInput}
+
+
+def as_spec(spec: DataSpec | tuple[int, ...]) -> DataSpec:
+    """A DataSpec, or images of shape (C, H, W) (a convenience for code that builds a model by hand)."""
+    return spec if isinstance(spec, DataSpec) else DataSpec.image(tuple(spec))
 
 
 def _without_per_dim_kl(cfg: ModelConfig) -> frozenset[str]:
@@ -28,27 +38,44 @@ def _without_per_dim_kl(cfg: ModelConfig) -> frozenset[str]:
     return frozenset() if PRIORS.get(cfg.prior.type).per_dim_kl else frozenset({"kl_per_dim"})
 
 
-def _bodies(cfg: ModelConfig, shape: Shape, head: nn.Module, decoder_latent: int) -> tuple[nn.Module, nn.Module]:
-    """The encoder of images `shape` and a decoder from `decoder_latent` inputs to the head's parameter_shape.
+def _input_layer(cfg: ModelConfig, spec: DataSpec) -> tuple[nn.Module | None, tuple[int, ...]]:
+    """The kind's input layer (None: x as it is) and the shape the encoder body reads."""
+    if cfg.network.type not in spec.facts.networks:
+        raise ConfigError(
+            f"model.network.type={cfg.network.type} does not take {spec.kind} data; for a {spec.kind} use "
+            f"model.network.type={' or '.join(spec.facts.networks)}."
+        )
+    layer = INPUT_LAYERS[spec.kind](spec)
+    return layer, (tuple(layer.out_shape) if layer is not None else spec.event_shape)
 
-    When the head needs more channels than the images have (a discretized logistic mixture: 3K per channel), the
-    decoder comes from a second call of the network builder; otherwise from the first, so that the weights a seed
-    gives the other likelihoods are unchanged.
+
+def _bodies(
+    cfg: ModelConfig, spec: DataSpec, head: nn.Module, decoder_latent: int
+) -> tuple[nn.Module, nn.Module, nn.Module | None]:
+    """The encoder of x, a decoder from `decoder_latent` inputs to the head's parameter_shape, and the input layer
+    between x and the encoder body (None for images, read as they are).
+
+    When the head needs another shape than the encoder reads (a discretized logistic mixture: 3K channels per
+    channel; a table's parameters), the decoder comes from a second call of the network builder; otherwise from the
+    first, so that the weights a seed gives the other likelihoods are unchanged.
     """
+    layer, in_shape = _input_layer(cfg, spec)
     build = NETWORKS.get(cfg.network.type)
-    encoder, decoder = build(cfg.network, shape, cfg.latent_dim)
-    if tuple(head.parameter_shape) != tuple(shape) or decoder_latent != cfg.latent_dim:
+    encoder, decoder = build(cfg.network, in_shape, cfg.latent_dim)
+    if tuple(head.parameter_shape) != tuple(in_shape) or decoder_latent != cfg.latent_dim:
         _, decoder = build(cfg.network, tuple(head.parameter_shape), decoder_latent)
-    return encoder, decoder
+    return encoder, decoder, layer
 
 
-def build_vae(cfg: ModelConfig, shape: Shape) -> VAE:
-    head = build_likelihood(cfg.likelihood, shape)
-    encoder, decoder = _bodies(cfg, shape, head, cfg.latent_dim)
-    return VAE(encoder, decoder, head, cfg.latent_dim, shape, build_prior(cfg.prior, shape, cfg.latent_dim))
+def build_vae(cfg: ModelConfig, spec: DataSpec) -> VAE:
+    head = build_likelihood(cfg.likelihood, spec)
+    encoder, decoder, layer = _bodies(cfg, spec, head, cfg.latent_dim)
+    in_shape = tuple(layer.out_shape) if layer is not None else spec.event_shape
+    prior = build_prior(cfg.prior, in_shape, cfg.latent_dim, bounded=spec.kind == "image")
+    return VAE(encoder, decoder, head, cfg.latent_dim, spec.event_shape, prior, input_layer=layer)
 
 
-def build_cvae(cfg: ModelConfig, shape: Shape) -> ConditionalVAE:
+def build_cvae(cfg: ModelConfig, spec: DataSpec) -> ConditionalVAE:
     if cfg.num_classes < 1:
         raise ConfigError(
             "model.type=cvae needs model.num_classes (the number of label classes); `vaekit train` sets it from "
@@ -59,27 +86,34 @@ def build_cvae(cfg: ModelConfig, shape: Shape) -> ConditionalVAE:
             f"model.type=cvae takes model.prior.type=standard_normal; a {cfg.prior.type} prior would need labels "
             "for its pseudo-inputs. Use model.type=vae or hvae for the VampPrior."
         )
-    head = build_likelihood(cfg.likelihood, shape)
-    encoder, decoder = _bodies(cfg, shape, head, cfg.latent_dim + cfg.num_classes)
-    return ConditionalVAE(encoder, decoder, head, cfg.latent_dim, shape, cfg.num_classes)
+    head = build_likelihood(cfg.likelihood, spec)
+    encoder, decoder, layer = _bodies(cfg, spec, head, cfg.latent_dim + cfg.num_classes)
+    return ConditionalVAE(encoder, decoder, head, cfg.latent_dim, spec.event_shape, cfg.num_classes, layer)
 
 
-def build_hvae(cfg: ModelConfig, shape: Shape) -> HierarchicalVAE:
+def build_hvae(cfg: ModelConfig, spec: DataSpec) -> HierarchicalVAE:
     if not cfg.hierarchy.upper_dims:
         raise ConfigError("model.type=hvae needs at least one layer above the bottom one: model.hierarchy.upper_dims.")
     dims = [cfg.latent_dim, *cfg.hierarchy.upper_dims]
-    head = build_likelihood(cfg.likelihood, shape)
-    encoder, decoder = _bodies(cfg, shape, head, cfg.latent_dim)
-    top_prior = build_prior(cfg.prior, shape, dims[-1])
-    return HierarchicalVAE(encoder, decoder, head, dims, cfg.hierarchy.hidden, cfg.network.activation, top_prior, shape)
+    head = build_likelihood(cfg.likelihood, spec)
+    encoder, decoder, layer = _bodies(cfg, spec, head, cfg.latent_dim)
+    if layer is not None:  # the top prior's pseudo-inputs are then rows, read through the input layer
+        encoder = EncodedInput(layer, encoder)
+    top_prior = build_prior(cfg.prior, spec.event_shape, dims[-1], bounded=spec.kind == "image")
+    return HierarchicalVAE(
+        encoder, decoder, head, dims, cfg.hierarchy.hidden, cfg.network.activation, top_prior, spec.event_shape
+    )
 
 
-def build_vqvae(cfg: ModelConfig, shape: Shape) -> VQVAE:
+def build_vqvae(cfg: ModelConfig, spec: DataSpec) -> VQVAE:
+    if spec.kind != "image":
+        raise ConfigError(f"model.type=vqvae quantizes a grid of image features; it does not take {spec.kind} data.")
+    shape = spec.event_shape
     channels, height, width = shape
     vq = cfg.vq
     sizes = (vq.hidden_channels, vq.num_residual_blocks, vq.embedding_dim)
     quantizer = VectorQuantizer(vq.num_codes, vq.embedding_dim, ema=vq.ema, decay=vq.decay)
-    head = build_likelihood(cfg.likelihood, shape)
+    head = build_likelihood(cfg.likelihood, spec)
     decoder = ResidualDecoder((height, width), head.parameter_shape[0], *sizes)
     return VQVAE(ResidualEncoder((height, width), channels, *sizes), quantizer, decoder, head, shape)
 
@@ -136,18 +170,19 @@ def capabilities(cfg: ModelConfig) -> frozenset[str]:
     return MODELS.get(cfg.type).capabilities_for(cfg)
 
 
-def build_model(cfg: ModelConfig, shape: Shape, seed: int = 0) -> nn.Module:
-    """The model named by cfg.type; its initial weights depend on `seed` only (the global RNG is untouched)."""
+def build_model(cfg: ModelConfig, spec: DataSpec | tuple[int, ...], seed: int = 0) -> nn.Module:
+    """The model named by cfg.type for data `spec`; its initial weights depend on `seed` only (the global RNG is
+    untouched)."""
     entry = MODELS.get(cfg.type)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return entry.build(cfg, tuple(shape))
+        return entry.build(cfg, as_spec(spec))
 
 
-def parameter_count(cfg: ModelConfig, shape: Shape) -> int:
+def parameter_count(cfg: ModelConfig, spec: DataSpec | tuple[int, ...]) -> int:
     """The number of parameters build_model would create, counted without allocating them (meta tensors)."""
     with torch.device("meta"):
-        model = MODELS.get(cfg.type).build(cfg, tuple(shape))
+        model = MODELS.get(cfg.type).build(cfg, as_spec(spec))
     return sum(p.numel() for p in model.parameters())
 
 

@@ -30,10 +30,13 @@ class ConditionalVAE(VAE):
         decoder: nn.Module,
         likelihood_head: nn.Module,
         latent_dim: int,
-        data_shape: tuple[int, int, int],
+        data_shape: tuple[int, ...],
         num_classes: int,
+        input_layer: nn.Module | None = None,
     ) -> None:
-        super().__init__(encoder, decoder, likelihood_head, latent_dim, data_shape, extra_features=num_classes)
+        super().__init__(
+            encoder, decoder, likelihood_head, latent_dim, data_shape, extra_features=num_classes, input_layer=input_layer
+        )
         self.num_classes = num_classes
 
     def one_hot(self, y: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -49,7 +52,7 @@ class ConditionalVAE(VAE):
 
     def posterior(self, x: torch.Tensor, y: torch.Tensor) -> DiagonalGaussian:
         """q(z|x, y) for x (B, C, H, W) and labels y (B,); event shape (D,)."""
-        h = self.encoder(x)  # (B, F)
+        h = self.encoder(self.input_layer(x))  # (B, F)
         mu, logvar = self.posterior_head(torch.cat([h, self.one_hot(y, h)], dim=-1))  # 2 x (B, D)
         return DiagonalGaussian(mu, logvar)
 

@@ -16,7 +16,7 @@ from vaekit.config import LatentPriorConfig
 from vaekit.distributions import DiagonalGaussian, GaussianMixture, standard_normal
 from vaekit.registry import Registry
 
-PosteriorMap = Callable[[torch.Tensor], DiagonalGaussian]  # x (K, C, H, W) -> q(z|x), batch shape (K,)
+PosteriorMap = Callable[[torch.Tensor], DiagonalGaussian]  # encoder inputs (K, ...) -> q(z|x), batch shape (K,)
 
 
 class StandardNormalPrior(nn.Module):
@@ -35,18 +35,22 @@ class StandardNormalPrior(nn.Module):
 class VampPrior(nn.Module):
     """p(z) = (1/K) sum_k q(z | u_k) at K learned pseudo-inputs u_k (Tomczak & Welling 2018, "VAE with a VampPrior").
 
-    The pseudo-inputs are parameters of the data's shape, clipped to [0, 1] by a hardtanh as in the authors'
-    code (there they are a linear map of one-hot vectors followed by hardtanh, which is the same thing), and
-    initialised near `mean` with spread `std` (0.05 and 0.01 for MNIST in the paper's code).
+    The pseudo-inputs are parameters of the encoder's input shape, for images clipped to [0, 1] by a hardtanh as in
+    the authors' code (there they are a linear map of one-hot vectors followed by hardtanh, which is the same
+    thing), and initialised near `mean` with spread `std` (0.05 and 0.01 for MNIST in the paper's code). For a
+    table they live where the encoder reads its rows (standardized reals, one-hot categories), unclipped.
     """
 
-    def __init__(self, data_shape: tuple[int, int, int], components: int, mean: float, std: float) -> None:
+    def __init__(
+        self, input_shape: tuple[int, ...], components: int, mean: float, std: float, bounded: bool = True
+    ) -> None:
         super().__init__()
-        self.pseudo_inputs = nn.Parameter(torch.randn(components, *data_shape) * std + mean)  # (K, C, H, W)
+        self.pseudo_inputs = nn.Parameter(torch.randn(components, *input_shape) * std + mean)  # (K, *input_shape)
+        self.bounded = bounded
 
     def inputs(self) -> torch.Tensor:
-        """The pseudo-inputs as images, (K, C, H, W) in [0, 1]."""
-        return nn.functional.hardtanh(self.pseudo_inputs, 0.0, 1.0)
+        """The pseudo-inputs, (K, *input_shape): images in [0, 1]."""
+        return nn.functional.hardtanh(self.pseudo_inputs, 0.0, 1.0) if self.bounded else self.pseudo_inputs
 
     def forward(self, posterior: PosteriorMap | None = None) -> GaussianMixture:
         q = posterior(self.inputs())  # batch shape (K,), event (D,)
@@ -55,21 +59,27 @@ class VampPrior(nn.Module):
 
 @dataclass(frozen=True)
 class PriorEntry:
-    build: Callable[[LatentPriorConfig, tuple[int, int, int], int], nn.Module]  # (cfg, data shape, latent dim)
+    # (cfg, the encoder's input shape, latent dim, inputs bounded to [0, 1]) -> the prior
+    build: Callable[[LatentPriorConfig, tuple[int, ...], int, bool], nn.Module]
     per_dim_kl: bool  # the KL from a diagonal Gaussian posterior splits over dimensions in closed form
     needs_posterior: bool  # the prior is a function of the encoder (and so of an unconditional posterior)
 
 
 PRIORS: Registry = Registry("prior", "model.prior.type")
-PRIORS.register("standard_normal")(PriorEntry(lambda cfg, shape, dim: StandardNormalPrior(dim), True, False))
+PRIORS.register("standard_normal")(PriorEntry(lambda cfg, shape, dim, bounded: StandardNormalPrior(dim), True, False))
 PRIORS.register("vamp")(
     PriorEntry(
-        lambda cfg, shape, dim: VampPrior(shape, cfg.components, cfg.pseudo_inputs_mean, cfg.pseudo_inputs_std),
+        lambda cfg, shape, dim, bounded: VampPrior(
+            shape, cfg.components, cfg.pseudo_inputs_mean, cfg.pseudo_inputs_std, bounded
+        ),
         False,
         True,
     )
 )
 
 
-def build_prior(cfg: LatentPriorConfig, data_shape: tuple[int, int, int], latent_dim: int) -> nn.Module:
-    return PRIORS.get(cfg.type).build(cfg, data_shape, latent_dim)
+def build_prior(
+    cfg: LatentPriorConfig, input_shape: tuple[int, ...], latent_dim: int, bounded: bool = True
+) -> nn.Module:
+    """p(z) of model.prior; a VampPrior's pseudo-inputs have `input_shape`, clipped to [0, 1] when `bounded`."""
+    return PRIORS.get(cfg.type).build(cfg, input_shape, latent_dim, bounded)

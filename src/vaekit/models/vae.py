@@ -28,6 +28,8 @@ class VAE(LatentModel):
         data_shape: (C, H, W) of the training images.
         latent_prior: a module returning p(z) (vaekit.models.priors); default N(0, I).
         extra_features: features appended to the encoder's before the posterior head (the conditional VAE's labels).
+        input_layer: x -> what the encoder body reads (a table's one-hot categories, vaekit.nn.columns.TableInput);
+            default: x itself. A VampPrior's pseudo-inputs live in its output space.
     """
 
     def __init__(
@@ -39,8 +41,10 @@ class VAE(LatentModel):
         data_shape: tuple[int, int, int],
         latent_prior: nn.Module | None = None,
         extra_features: int = 0,
+        input_layer: nn.Module | None = None,
     ) -> None:
         super().__init__()
+        self.input_layer = input_layer if input_layer is not None else nn.Identity()
         self.encoder = encoder
         self.posterior_head = GaussianHead(encoder.out_features + extra_features, latent_dim)
         self.decoder = decoder
@@ -54,13 +58,17 @@ class VAE(LatentModel):
         return isinstance(self.latent_prior, StandardNormalPrior)
 
     def posterior(self, x: torch.Tensor) -> DiagonalGaussian:
-        """q(z|x) for x (B, C, H, W); event shape (D,)."""
-        mu, logvar = self.posterior_head(self.encoder(x))  # 2 x (B, D)
+        """q(z|x) for x (B, *event_shape); event shape (D,)."""
+        return self.posterior_of_inputs(self.input_layer(x))
+
+    def posterior_of_inputs(self, u: torch.Tensor) -> DiagonalGaussian:
+        """q(z|x) from the encoder body's input u = input_layer(x)."""
+        mu, logvar = self.posterior_head(self.encoder(u))  # 2 x (B, D)
         return DiagonalGaussian(mu, logvar)
 
     def prior(self) -> Distribution:
         """p(z): N(0, I), or the VampPrior's mixture of this model's posteriors at its pseudo-inputs."""
-        return self.latent_prior(self.posterior)
+        return self.latent_prior(self.posterior_of_inputs)
 
     def likelihood(self, z: torch.Tensor) -> Distribution:
         """p(x|z) for z (..., D): batch shape (...), event shape (C, H, W).

@@ -20,31 +20,43 @@ from vaekit.config import LikelihoodConfig
 from vaekit.discretized import DiscretizedGaussian, DiscretizedLogisticMixture
 from vaekit.distributions import BernoulliPixels
 from vaekit.errors import ConfigError
+from vaekit.nn.columns import build_columns
 from vaekit.nn.layers import at_least_float32
 from vaekit.registry import LIKELIHOODS
+from vaekit.spec import DataSpec
 
 Shape = tuple[int, int, int]
-SUPPORTS = ("binary", "levels", "real")  # what a likelihood's log_prob is a probability (or density) of
+# what a likelihood's log_prob is a probability (or density) of; "columns": each table column's own
+SUPPORTS = ("binary", "levels", "real", "columns")
 
 
 @dataclass(frozen=True)
 class LikelihoodEntry:
-    """A likelihood type: its builder (config, data shape (C, H, W)) -> head, and its support.
+    """A likelihood type: its builder (config, data spec) -> head, its support and the kinds of data it takes.
 
     support: "binary" (a probability of pixels in {0, 1}), "levels" (a probability of the data's L values
-    v / (L - 1)) or "real" (a density, which needs dequantization on integer-valued data).
+    v / (L - 1)), "real" (a density, which needs dequantization on integer-valued data) or "columns" (each table
+    column's own: densities of real columns, probabilities of the others).
     """
 
-    build: Callable[[LikelihoodConfig, Shape], nn.Module]
+    build: Callable[[LikelihoodConfig, DataSpec], nn.Module]
     support: str
+    kinds: tuple[str, ...] = ("image",)
 
-    def __call__(self, cfg: LikelihoodConfig, shape: Shape) -> nn.Module:
-        return self.build(cfg, shape)
+    def __call__(self, cfg: LikelihoodConfig, spec: DataSpec) -> nn.Module:
+        return self.build(cfg, spec)
 
 
-def build_likelihood(cfg: LikelihoodConfig, shape: Shape) -> nn.Module:
-    """The head of model.likelihood for images of `shape`; its `parameter_shape` is the decoder's output shape."""
-    return LIKELIHOODS.get(cfg.type)(cfg, tuple(shape))
+def build_likelihood(cfg: LikelihoodConfig, spec: DataSpec) -> nn.Module:
+    """The head of model.likelihood for data `spec`; its `parameter_shape` is the decoder's output shape."""
+    entry = LIKELIHOODS.get(cfg.type)
+    if spec.kind not in entry.kinds:
+        takes = [n for n in LIKELIHOODS.names() if spec.kind in LIKELIHOODS.get(n).kinds]
+        raise ConfigError(
+            f"model.likelihood.type={cfg.type} models {' or '.join(entry.kinds)} data, and this data is a "
+            f"{spec.kind}. For a {spec.kind} use model.likelihood.type={' or '.join(takes)}."
+        )
+    return entry(cfg, spec)
 
 
 def likelihood_support(likelihood_type: str) -> str:
@@ -65,7 +77,7 @@ class BernoulliLikelihood(nn.Module):
         self.parameter_shape = tuple(shape)
 
     def forward(self, logits: torch.Tensor) -> Distribution:
-        return BernoulliPixels(at_least_float32(logits))
+        return BernoulliPixels(at_least_float32(logits), len(self.parameter_shape))
 
 
 class GaussianParameters(nn.Module):
@@ -99,7 +111,7 @@ class GaussianLikelihood(GaussianParameters):
 
     def forward(self, params: torch.Tensor) -> Distribution:
         mean, scale = self.mean_and_scale(params)
-        return Independent(Normal(mean, scale, validate_args=False), 3, validate_args=False)
+        return Independent(Normal(mean, scale, validate_args=False), len(self.parameter_shape), validate_args=False)
 
 
 class DiscretizedGaussianLikelihood(GaussianParameters):
@@ -153,27 +165,38 @@ def _no_sigma(cfg: LikelihoodConfig) -> None:
         )
 
 
-def _build_bernoulli(cfg: LikelihoodConfig, shape: Shape) -> nn.Module:
+def _pixel_sigma(cfg: LikelihoodConfig) -> None:
+    if cfg.learn_sigma == "per_column":
+        raise ConfigError(
+            "model.likelihood.learn_sigma=per_column is for tables (model.likelihood.type=columns); for images use "
+            "per_pixel."
+        )
+
+
+def _build_bernoulli(cfg: LikelihoodConfig, spec: DataSpec) -> nn.Module:
     _no_sigma(cfg)
-    return BernoulliLikelihood(shape)
+    return BernoulliLikelihood(spec.event_shape)
 
 
-def _build_gaussian(cfg: LikelihoodConfig, shape: Shape) -> nn.Module:
-    return GaussianLikelihood(shape, cfg.sigma, cfg.learn_sigma)
+def _build_gaussian(cfg: LikelihoodConfig, spec: DataSpec) -> nn.Module:
+    _pixel_sigma(cfg)
+    return GaussianLikelihood(spec.event_shape, cfg.sigma, cfg.learn_sigma)
 
 
-def _build_discretized_gaussian(cfg: LikelihoodConfig, shape: Shape) -> nn.Module:
-    return DiscretizedGaussianLikelihood(shape, cfg.sigma, cfg.learn_sigma, _levels(cfg))
+def _build_discretized_gaussian(cfg: LikelihoodConfig, spec: DataSpec) -> nn.Module:
+    _pixel_sigma(cfg)
+    return DiscretizedGaussianLikelihood(spec.event_shape, cfg.sigma, cfg.learn_sigma, _levels(cfg))
 
 
-def _build_discretized_logistic(cfg: LikelihoodConfig, shape: Shape) -> nn.Module:
+def _build_discretized_logistic(cfg: LikelihoodConfig, spec: DataSpec) -> nn.Module:
     _no_sigma(cfg)
     if cfg.components < 1:
         raise ConfigError(f"model.likelihood.components must be at least 1, got {cfg.components}.")
-    return DiscretizedLogisticLikelihood(shape, cfg.components, _levels(cfg))
+    return DiscretizedLogisticLikelihood(spec.event_shape, cfg.components, _levels(cfg))
 
 
 LIKELIHOODS.register("bernoulli")(LikelihoodEntry(_build_bernoulli, "binary"))
 LIKELIHOODS.register("gaussian")(LikelihoodEntry(_build_gaussian, "real"))
 LIKELIHOODS.register("discretized_gaussian")(LikelihoodEntry(_build_discretized_gaussian, "levels"))
 LIKELIHOODS.register("discretized_logistic")(LikelihoodEntry(_build_discretized_logistic, "levels"))
+LIKELIHOODS.register("columns")(LikelihoodEntry(build_columns, "columns", ("table",)))

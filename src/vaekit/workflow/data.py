@@ -1,5 +1,8 @@
 """A run's data as every stage sees it: the splits on the device after load-time binarization, with labels
-where the model is conditioned on them, and the number of values a pixel takes."""
+where the model is conditioned on them, the number of values a pixel takes, and the DataSpec that says what x is.
+
+The kind of data (vaekit.spec) is decided here, once: a table source (vaekit.data.tables.is_table_source) is read
+as a table, anything else as images."""
 
 from __future__ import annotations
 
@@ -11,17 +14,21 @@ import torch
 from vaekit.config import Config, DataConfig
 from vaekit.data import Binarization, ImageData, default_data_dir, load_data
 from vaekit.data.stream import DiskImages, stream_data
+from vaekit.data.tables import TableData, TableOptions, is_table_source, load_table
 from vaekit.data.transforms import ImageTransforms
 from vaekit.data.types import to_unit
-from vaekit.errors import DataError
+from vaekit.errors import ConfigError, DataError
 from vaekit.models import capabilities
 from vaekit.nn.likelihoods import likelihood_support
+from vaekit.spec import DataSpec
 from vaekit.train.loop import Cond
+
+Loaded = ImageData | TableData
 
 
 @dataclass
 class RunData:
-    data: ImageData  # as loaded, on the CPU
+    data: Loaded  # as loaded, on the CPU
     # (N, C, H, W) as stored (uint8 codes or float32: binarization.to_float), on the device, or on disk (data.stream)
     train_x: torch.Tensor | DiskImages
     test_x: torch.Tensor  # (M, C, H, W)
@@ -29,6 +36,7 @@ class RunData:
     test_cond: Cond
     binarization: Binarization
     levels: int | None = None  # the values a pixel takes as the model sees them (2 when binarized); None: continuous
+    spec: DataSpec | None = None  # what x is; written with the run
 
     def split(self, name: str) -> tuple[torch.Tensor, Cond]:
         """A split as float32 in [0, 1] (a converted copy of uint8 codes), and its conditioning."""
@@ -38,12 +46,15 @@ class RunData:
         return self.binarization.to_float(x), cond
 
 
-def load_run_data(config: Config, device: torch.device | str) -> RunData:
+def load_run_data(config: Config, device: torch.device | str, spec: DataSpec | None = None) -> RunData:
     """Load config.data, binarize as the config says, and attach labels when the model needs them.
 
     A conditional model (capability `labels`) whose model.num_classes is 0 gets it from the training labels
-    here, so that the config written into the run holds it.
+    here, so that the config written into the run holds it. `spec`: a trained run's, so that a table is read as the
+    run read its training data (its columns, categories and standardization); None: inferred from the data.
     """
+    if is_table_source(config.data.source, config.data.kind):
+        return _table_run_data(config, device, spec)
     data = load_configured(config.data, progress=config.train.progress)
     if isinstance(data.train, DiskImages) and config.data.binarize == "static":
         raise DataError(
@@ -69,19 +80,63 @@ def load_run_data(config: Config, device: torch.device | str) -> RunData:
         train_cond, test_cond = _labels(config, data)
     train_cond = {k: v.to(device) for k, v in train_cond.items()}
     test_cond = {k: v.to(device) for k, v in test_cond.items()}
+    spec = image_spec(config, data.shape, levels)
     if isinstance(train_x, DiskImages):  # streamed: the train split stays on disk, the test split is read whole
-        return RunData(data, train_x, test_x[:].to(device), train_cond, test_cond, binarization, levels)
-    return RunData(data, train_x.to(device), test_x.to(device), train_cond, test_cond, binarization, levels)
+        return RunData(data, train_x, test_x[:].to(device), train_cond, test_cond, binarization, levels, spec)
+    return RunData(data, train_x.to(device), test_x.to(device), train_cond, test_cond, binarization, levels, spec)
+
+
+def image_spec(config: Config, shape: tuple[int, ...], levels: int | None) -> DataSpec:
+    """The spec of images as the model sees them (levels after binarization) and how they were made so."""
+    cfg = config.data
+    steps = {"grayscale": cfg.grayscale, "resize": cfg.resize, "center_crop": cfg.center_crop, "invert": cfg.invert}
+    preprocessing = {k: v for k, v in steps.items() if v} | {"binarize": cfg.binarize}
+    return DataSpec.image(shape, levels, preprocessing)
+
+
+_IMAGE_KEYS = ("binarize", "grayscale", "resize", "center_crop", "invert", "stream", "cache_dir")
+_IMAGE_LIKELIHOOD_DEFAULT = "bernoulli"  # the config's default likelihood, which a table replaces by its own
+
+
+def _table_run_data(config: Config, device: torch.device | str, spec: DataSpec | None) -> RunData:
+    """A table: its rows encoded as the spec says, labels for a conditional model; no binarization."""
+    defaults = DataConfig()
+    given = [k for k in _IMAGE_KEYS if getattr(config.data, k) != getattr(defaults, k)]
+    if given:
+        raise ConfigError(
+            f"data.{given[0]} applies to images, and data '{config.data.source}' is a table. Remove it; a table "
+            "takes data.columns, data.drop, data.label and data.test_fraction."
+        )
+    if config.model.likelihood.type == _IMAGE_LIKELIHOOD_DEFAULT:
+        config.model.likelihood.type = "columns"  # a table's own likelihood; the run's config.yaml records it
+    data = load_configured(config.data, spec=spec)
+    train_cond: Cond = {}
+    test_cond: Cond = {}
+    if "labels" in capabilities(config.model):
+        train_cond, test_cond = _labels(config, data)
+    train_cond = {k: v.to(device) for k, v in train_cond.items()}
+    test_cond = {k: v.to(device) for k, v in test_cond.items()}
+    binarization = Binarization("none", config.train.seed)
+    return RunData(
+        data, data.train.to(device), data.test.to(device), train_cond, test_cond, binarization, None, data.spec
+    )
 
 
 def load_configured(
-    cfg: DataConfig, source: str | None = None, data_dir: str | None = None, progress: bool = True
-) -> ImageData:
+    cfg: DataConfig,
+    source: str | None = None,
+    data_dir: str | None = None,
+    progress: bool = True,
+    spec: DataSpec | None = None,
+) -> Loaded:
     """The data `cfg` describes (split, transforms), or another source (a user's own file) read the same way.
 
     With data.stream, the run's own data come from a cache on disk (`vaekit.data.stream`, built on first use);
-    another source is read into memory.
+    another source is read into memory. A table is read as `spec` (a trained run's) says, when given.
     """
+    if is_table_source(source or cfg.source, cfg.kind):
+        options = TableOptions(dict(cfg.columns), list(cfg.drop), cfg.label, cfg.test_fraction, cfg.split_seed)
+        return load_table(source or cfg.source, options, spec if spec is not None and spec.kind == "table" else None)
 
     def in_memory() -> ImageData:
         return load_data(
@@ -141,12 +196,13 @@ def pixel_levels(config: Config, data: ImageData) -> int | None:
     return declared
 
 
-def _labels(config: Config, data: ImageData) -> tuple[Cond, Cond]:
+def _labels(config: Config, data: Loaded) -> tuple[Cond, Cond]:
     if data.train_labels is None or data.test_labels is None:
         raise DataError(
             f"model.type={config.model.type} is conditioned on class labels, but data '{config.data.source}' has "
             "none. Use a labelled source (mnist, fashion-mnist, cifar10, digits), an image folder with one "
-            "subfolder per class, or an .npz with train_labels (y_train) and test_labels (y_test)."
+            "subfolder per class, an .npz with train_labels (y_train) and test_labels (y_test), or for a table "
+            "name its class column with data.label."
         )
     if config.model.num_classes == 0:
         config.model.num_classes = int(data.train_labels.max()) + 1

@@ -19,19 +19,20 @@ import torch
 
 from vaekit.atomic import atomic_write_text
 from vaekit.config import Config, validate
-from vaekit.data.summary import data_warnings, summary_lines
 from vaekit.errors import ConfigError, RunError
 from vaekit.evaluate.by_model import evaluation_for
+from vaekit.evaluate.diagnostics import mean_kl_per_dim
 from vaekit.lock import LOCK_FILE
 from vaekit.models import build_model, capabilities, parameter_count
 from vaekit.objectives import build_objective
-from vaekit.plotting import auto_scale, image_grid, save_png
-from vaekit.run import CONFIG, METRICS, PRIOR, SAMPLES, STATE, WEIGHTS, Run, load_run, read_config
+from vaekit.run import CONFIG, METRICS, PRIOR, SPEC, STATE, WEIGHTS, Run, load_run, read_config, read_spec
 from vaekit.train.compile import compiled
 from vaekit.train.distributed import DistContext, barrier, local_batch_size, seeded_generator, setup, wrap
 from vaekit.train.loop import LossModule, evaluate_batches
+from vaekit.spec import DataSpec
 from vaekit.train.schedules import lr_at_epoch
 from vaekit.workflow.data import RunData, load_run_data
+from vaekit.views import view_of
 from vaekit.workflow.fit import Log, Stage, StageFiles, adam, fit, resume_state, writing
 
 MODEL_FILES = StageFiles(WEIGHTS, STATE, METRICS)
@@ -52,12 +53,13 @@ class Prepared:
         return self.stage.module
 
 
-def prepare(config: Config, log: Log | None = None) -> Prepared:
+def prepare(config: Config, log: Log | None = None, spec: DataSpec | None = None) -> Prepared:
+    """Everything a run needs to train; `spec`: a resumed run's, so its data are read as they were."""
     ctx, device = setup(config.train.device)
     batch_size = local_batch_size(config.train.batch_size, ctx)
-    data = load_run_data(config, device)  # sets model.num_classes of a conditional model from the labels
-    check_model_fits(config, data.data.shape)
-    model = build_model(config.model, data.data.shape, seed=config.train.seed).to(device)
+    data = load_run_data(config, device, spec)  # sets model.num_classes of a conditional model from the labels
+    check_model_fits(config, data.spec)
+    model = build_model(config.model, data.spec, seed=config.train.seed).to(device)
     steps_per_epoch = math.ceil(data.train_x.shape[0] / config.train.batch_size)
     objective = build_objective(config.objective, steps_per_epoch, capabilities=capabilities(config.model))
     lr_at_epoch(config.train.lr_schedule, config.train.lr, 0)  # an unknown schedule fails before any writing
@@ -113,15 +115,16 @@ def announce_data(p: Prepared, log: Log | None) -> None:
     """The load summary and the data's warnings, from the main process."""
     if log is None or not p.ctx.is_main:
         return
-    for line in summary_lines(p.data.data):
+    view = view_of(p.data.spec)
+    for line in view.summary_lines(p.data.data):
         log(line)
-    for warning in data_warnings(p.data.data, p.config.train.batch_size):
+    for warning in view.data_warnings(p.data.data, p.config.train.batch_size):
         log(f"warning: {warning}")
 
 
-def check_model_fits(config: Config, shape: tuple[int, ...]) -> None:
+def check_model_fits(config: Config, spec: DataSpec) -> None:
     """Refuse, before allocating anything, a model whose training needs more memory than the machine has."""
-    count = parameter_count(config.model, shape)
+    count = parameter_count(config.model, spec)
     need = count * 4 * 4  # float32 weights, gradients and Adam's two moments
     memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else None
     if memory and need > memory:
@@ -192,6 +195,7 @@ def train(config: Config, out: str | Path | None = None, *, force: bool = False,
             if force:
                 clear_run_dir(out)
             atomic_write_text(out / CONFIG, config.to_yaml())
+            atomic_write_text(out / SPEC, prepared.data.spec.to_json())
         fit(prepared.stage, out, log=log)
         return _finish(prepared, out, log)
 
@@ -214,7 +218,7 @@ def resume(path: str | Path, epochs: int | None = None, *, device: str | None = 
     if device is not None:
         config.train.device = device
     validate(config)
-    prepared = prepare(config, log)
+    prepared = prepare(config, log, read_spec(path))
     announce_data(prepared, log)
     with writing(path, prepared.ctx):
         start_epoch, step = resume_state(prepared.stage, path)
@@ -228,16 +232,42 @@ def _finish(p: Prepared, out: Path, log: Log | None) -> Run:
     """Load the trained run and write its sample grid (main process)."""
     run = load_run(out, device=str(p.device))
     if p.ctx.is_main:
-        write_samples(run, out / SAMPLES, p.config.train.num_sample_images, seed=p.config.train.seed)
+        samples = write_samples(run, out, p.config.train.num_sample_images, seed=p.config.train.seed)
         if log:
-            log(f"wrote {out}  (samples: {out / SAMPLES})")
+            log(f"wrote {out}  (samples: {samples})")
             if run.prior_note():
                 log(f"note: {run.prior_note()}")
+            collapse = collapse_note(run, p.data)
+            if collapse:
+                log(f"warning: {collapse}")
     barrier(p.ctx)
     return run
 
 
-def write_samples(run: Run, path: Path, num: int, seed: int) -> None:
+def write_samples(run: Run, out: Path, num: int, seed: int) -> Path:
+    """The run's sample file (a PNG grid of images, a CSV of rows), named and written by the data's view."""
     g = torch.Generator(device=run.device).manual_seed(seed)
-    images = run.sample(num, generator=g)
-    save_png(image_grid(images, scale=auto_scale(images.shape[-2])), path)
+    view = view_of(run.spec)
+    path = out / view.samples_file
+    view.write_examples(run.spec, run.sample(num, generator=g), path)
+    return path
+
+
+COLLAPSE_NATS = 0.01  # a latent dimension whose mean KL is below this carries (next to) no information about x
+
+
+def collapse_note(run: Run, data: RunData) -> str | None:
+    """Said at the end of training when every latent dimension collapsed (KL ~ 0 on the test split): what to try."""
+    if "kl_per_dim" not in run.capabilities:
+        return None
+    x, cond = data.split("test")
+    kl = mean_kl_per_dim(run.model, x[:2000], cond={k: v[:2000] for k, v in cond.items()})  # (D,)
+    if kl.numel() == 0 or float(kl.max()) >= COLLAPSE_NATS:
+        return None
+    return (
+        f"posterior collapse: all {kl.numel()} latent dimensions carry less than {COLLAPSE_NATS} nats of KL on the test "
+        f"split (largest {float(kl.max()):.2g}), so z says nothing about x and the decoder models the data alone. Try "
+        "a KL warm-up (objective.warmup_epochs=10), free bits (objective.free_bits=0.5), a smaller objective.beta, "
+        "a smaller model.latent_dim or more epochs; for a table, a decoder with less freedom "
+        "(model.likelihood.learn_sigma=per_column instead of decoder)."
+    )

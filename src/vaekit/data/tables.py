@@ -1,0 +1,527 @@
+"""Tables as data: CSV/TSV, Parquet and (N, D) arrays read with pandas/pyarrow, column types inferred, encoded for
+the model and decoded back to the original units, dtypes and category names.
+
+    real         floats (whole-valued floats too), or integers with many values, some negative: standardized
+                 with the training split's mean and standard deviation
+    count        non-negative integer columns (an integer dtype) with more than MAX_CATEGORIES values: kept as
+                 they are (the training mean is recorded: the decoder's rates start there)
+    binary       exactly two values (0/1, True/False, "yes"/"no"): the index of the value, 0 or 1
+    categorical  strings, or integers with at most MAX_CATEGORIES values: the index of the category
+
+A column unique per row that is not a float (an ID) and a constant column are dropped with a warning; `data.columns`
+overrides a type, `data.drop` leaves columns out, `data.label` names the class column (kept out of x). Everything
+that was decided is recorded in the run's DataSpec and applied to every later file, which is refused, naming the
+column and the row, when a column is missing, a category unseen or a value of the wrong type.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from vaekit.errors import DataError
+from vaekit.spec import COLUMN_TYPES, Column, DataSpec
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+MAX_CATEGORIES = 10  # integer columns with at most this many values are categorical, unless data.columns says
+MAX_MISSING_NAMED = 5  # missing cells named in the error
+
+
+@dataclass(frozen=True, eq=False)
+class TableData:
+    """A train/test pair of encoded rows (N, D) float32 (x as the model sees it), class labels when a label column is
+    set, and the spec that says how to read and write them."""
+
+    name: str
+    train: torch.Tensor  # (N, D) float32
+    test: torch.Tensor  # (M, D) float32
+    spec: DataSpec
+    train_labels: torch.Tensor | None = None  # (N,) int64
+    test_labels: torch.Tensor | None = None
+    read: str = ""  # where the rows came from
+    split: str = ""  # how the test split was made
+    warnings: tuple[str, ...] = ()
+    train_factors: None = None  # tables have no generative factors (read by code shared with images)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.spec.event_shape
+
+    def pixels(self, split: str) -> torch.Tensor:
+        """The split as the model sees it (the name shared with images)."""
+        return self.train if split == "train" else self.test
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """A bundled table: scikit-learn ships it, so it needs no download."""
+
+    name: str
+    description: str
+    loader: str  # the scikit-learn function
+    target: str | None  # the name given to scikit-learn's target column; None: left out (a regression target)
+    target_names: bool = True  # the target's class names as categories
+
+
+TABLE_SOURCES = {
+    s.name: s
+    for s in (
+        TableSource(
+            "breast_cancer",
+            "scikit-learn's Wisconsin breast cancer table: 569 rows, 30 real columns and the class 'target' "
+            "(malignant/benign); bundled, hold-out test",
+            "load_breast_cancer",
+            "target",
+        ),
+        TableSource(
+            "wine",
+            "scikit-learn's wine table: 178 rows, 13 real columns and the class 'target' (3 cultivars); bundled",
+            "load_wine",
+            "target",
+        ),
+        TableSource(
+            "iris",
+            "scikit-learn's iris table: 150 rows, 4 real columns and the class 'target' (3 species); bundled",
+            "load_iris",
+            "target",
+        ),
+        TableSource(
+            "diabetes",
+            "scikit-learn's diabetes table: 442 rows, 10 columns as scikit-learn scales them (sex binary) and the "
+            "real 'progression' one year later; bundled",
+            "load_diabetes",
+            "progression",
+            target_names=False,
+        ),
+    )
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading
+
+
+def is_table_source(source: str, kind: str = "auto") -> bool:
+    """Whether `source` is read as a table: data.kind=table, a bundled table, a table file, or a 2-D array file."""
+    if kind != "auto":
+        return kind == "table"
+    if source in TABLE_SOURCES:
+        return True
+    path = Path(source).expanduser()
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return True
+    return path.suffix.lower() in (".npy", ".npz") and path.is_file() and _array_ndim(path) == 2
+
+
+def _array_ndim(path: Path) -> int | None:
+    """The number of dimensions of a .npy array, or of a .npz's train array (the first array), without reading it."""
+    try:
+        if path.suffix.lower() == ".npy":
+            with path.open("rb") as f:
+                version = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                return len(read(f)[0])
+        with np.load(path, allow_pickle=False) as archive:
+            name = next((k for k in ("train", "x_train") if k in archive.files), archive.files[0])
+            return archive[name].ndim
+    except (OSError, ValueError, EOFError, IndexError):
+        return None  # not readable as an array: the image reader says why
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    """A table file as a DataFrame: CSV/TSV (header row), Parquet, or a 2-D .npy array (columns x0, x1, ...)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv"):
+            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", skipinitialspace=True)
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        if suffix == ".npy":
+            array = np.load(path, allow_pickle=False)
+            return pd.DataFrame(array, columns=[f"x{j}" for j in range(array.shape[1])])
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{path} cannot be read as a table ({first}). Fix: check that it is a {suffix} file.") from None
+    except ImportError as exc:
+        raise DataError(f"reading {path} needs pyarrow ({exc}). Fix: pip install pyarrow.") from None
+    raise DataError(f"{path}: vaekit reads tables from {', '.join(TABLE_SUFFIXES)} and 2-D .npy/.npz files.")
+
+
+def _read_npz(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    with np.load(path, allow_pickle=False) as archive:
+        names = archive.files
+        train = next((k for k in ("train", "x_train") if k in names), names[0] if len(names) == 1 else None)
+        if train is None:
+            raise DataError(f"{path} holds {names}; a table archive holds 'train' (and optionally 'test'), (N, D) each.")
+        test = next((k for k in ("test", "x_test") if k in names), None)
+        frames = [archive[k] for k in (train, test) if k is not None]
+    for a in frames:
+        if a.ndim != 2:
+            raise DataError(f"{path}: a table array must be (N, D), got {a.shape}.")
+    cols = [f"x{j}" for j in range(frames[0].shape[1])]
+    return pd.DataFrame(frames[0], columns=cols), (pd.DataFrame(frames[1], columns=cols) if len(frames) > 1 else None)
+
+
+def read_source(source: str) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
+    """(train frame, test frame or None to hold out, what was read) of a bundled table or a table file."""
+    if source in TABLE_SOURCES:
+        return (*_bundled(TABLE_SOURCES[source]), f"scikit-learn's {TABLE_SOURCES[source].loader}()")
+    path = Path(source).expanduser()
+    if not path.is_file():
+        close = difflib.get_close_matches(source, list(TABLE_SOURCES), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise DataError(
+            f"'{source}' is neither a bundled table nor an existing file.{hint} Bundled tables: "
+            f"{', '.join(TABLE_SOURCES)}; files: {', '.join(TABLE_SUFFIXES)}, or (N, D) .npy/.npz arrays."
+        )
+    if path.suffix.lower() == ".npz":
+        train, test = _read_npz(path)
+        return train, test, str(path)
+    return read_frame(path), None, str(path)
+
+
+def _bundled(source: TableSource) -> tuple[pd.DataFrame, None]:
+    import sklearn.datasets  # imported here: scikit-learn is slow to import
+
+    bunch = getattr(sklearn.datasets, source.loader)(as_frame=True)
+    frame = bunch.data.copy()
+    if source.target is not None:
+        target = bunch.target
+        if source.target_names:
+            target = pd.Series(np.asarray(bunch.target_names)[target.to_numpy()], name=source.target)
+        frame[source.target] = target.to_numpy()
+    return frame, None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Column types
+
+
+def _values_as_text(series: pd.Series) -> pd.Series:
+    """A column's values as the strings categories are named by (floats by their shortest exact repr)."""
+    return series.map(lambda v: repr(float(v)) if isinstance(v, float | np.floating) else str(v))
+
+
+def infer_type(series: pd.Series) -> str | None:
+    """The type of a column (COLUMN_TYPES), "id" for a non-float column unique per row, None for a constant one."""
+    distinct = series.nunique(dropna=True)
+    if distinct <= 1:
+        return None
+    if distinct == 2:
+        return "binary"
+    numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    integer = numeric and pd.api.types.is_integer_dtype(series)  # floats that happen to be whole stay real
+    if (not numeric or integer) and distinct == len(series) > 2:
+        return "id"
+    if not numeric:
+        return "categorical"
+    if integer and distinct <= MAX_CATEGORIES:
+        return "categorical"
+    if integer and series.min() >= 0:
+        return "count"
+    return "real"
+
+
+def _check_missing(frame: pd.DataFrame, origin: str, csv: bool) -> None:
+    missing = frame.isna().to_numpy()
+    if not missing.any():
+        return
+    rows, cols = np.nonzero(missing)
+    named = [
+        f"column '{frame.columns[c]}' row {r + 1}" + (f" (line {r + 2} of the file)" if csv else "")
+        for r, c in list(zip(rows, cols, strict=True))[:MAX_MISSING_NAMED]
+    ]
+    raise DataError(
+        f"{origin} has {int(missing.sum())} missing cells in {len(set(cols))} columns: {', '.join(named)}"
+        f"{' ...' if len(rows) > MAX_MISSING_NAMED else ''}. Fix: drop those rows (pandas: frame.dropna()), fill "
+        "them, or leave the columns out with data.drop=[...]."
+    )
+
+
+def _check_names(names: list[str], given: dict[str, str] | list[str], key: str, origin: str) -> None:
+    for name in given:
+        if name not in names:
+            close = difflib.get_close_matches(str(name), names, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise DataError(f"{key} names column '{name}', which {origin} does not have.{hint} Columns: {names}.")
+
+
+def choose_columns(
+    frame: pd.DataFrame, types: dict[str, str], drop: list[str], label: str | None, origin: str
+) -> tuple[dict[str, str], list[str]]:
+    """{column: type} of the columns x holds (in the file's order), and warnings about columns left out."""
+    names = [str(c) for c in frame.columns]
+    frame.columns = names
+    _check_names(names, types, "data.columns", origin)
+    _check_names(names, drop, "data.drop", origin)
+    if label is not None:
+        _check_names(names, [label], "data.label", origin)
+    for name, kind in types.items():
+        if kind not in COLUMN_TYPES:
+            close = difflib.get_close_matches(kind, COLUMN_TYPES, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise DataError(f"data.columns.{name} is '{kind}'.{hint} Column types: {', '.join(COLUMN_TYPES)}.")
+    chosen: dict[str, str] = {}
+    warnings = []
+    for name in names:
+        if name in drop or name == label:
+            continue
+        kind = types.get(name) or infer_type(frame[name])
+        if kind is None:
+            warnings.append(f"column '{name}' holds one value in every row: left out (it carries no information).")
+        elif kind == "id":
+            warnings.append(
+                f"column '{name}' holds a different value in every row, like an ID: left out. To model it, set "
+                f"data.columns.{name}=categorical (or real/count)."
+            )
+        else:
+            chosen[name] = kind
+    if not chosen:
+        raise DataError(f"{origin}: no column is left to model (columns: {names}). Check data.drop and data.label.")
+    return chosen, warnings
+
+
+def _categories(series: pd.Series) -> tuple[str, ...]:
+    values = series.dropna().unique()
+    try:
+        values = sorted(values)
+    except TypeError:  # mixed types: order by their text
+        values = sorted(values, key=str)
+    return tuple(_values_as_text(pd.Series(values, dtype=object)))
+
+
+def fit_column(series: pd.Series, kind: str, origin: str) -> Column:
+    """The column's spec from the training split: its categories, or the mean and standard deviation of a real one."""
+    name, dtype = str(series.name), str(series.dtype)
+    if kind in ("binary", "categorical"):
+        categories = _categories(series)
+        if kind == "binary" and len(categories) != 2:
+            raise DataError(
+                f"{origin}: column '{name}' is set binary but holds {len(categories)} values {list(categories)[:5]}. "
+                "Set it categorical."
+            )
+        return Column(name, kind, categories, dtype=dtype)
+    values = _numbers(series, name, origin)
+    if kind == "count" and (np.any(values < 0) or np.any(values != np.round(values))):
+        row = int(np.flatnonzero((values < 0) | (values != np.round(values)))[0])
+        raise DataError(
+            f"{origin}: column '{name}' is a count but row {row + 1} holds {values[row]!r}: counts are non-negative "
+            "integers. Set data.columns.{name}=real."
+        )
+    if kind == "real":
+        std = float(values.std())
+        if not std > 0:
+            raise DataError(f"{origin}: column '{name}' is constant in the training split; leave it out (data.drop).")
+        return Column(name, kind, mean=float(values.mean()), std=std, dtype=dtype)
+    return Column(name, kind, mean=float(values.mean()) if len(values) else 0.0, dtype=dtype)  # count: its mean
+
+
+def _numbers(series: pd.Series, name: str, origin: str) -> np.ndarray:
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        row = int(bad[0])
+        raise DataError(
+            f"{origin}: column '{name}' holds numbers, but row {row + 1} holds {series.iloc[row]!r}. Fix the value, "
+            "or read the column as categorical (data.columns.NAME=categorical) when training."
+        )
+    return values
+
+
+def fit_spec(frame: pd.DataFrame, types: dict[str, str], label: str | None, origin: str, preprocessing: dict):
+    """The table's DataSpec, from the training split."""
+    columns = tuple(fit_column(frame[name], kind, origin) for name, kind in types.items())
+    label_column = fit_column(frame[label], "categorical", origin) if label is not None else None
+    return DataSpec.table(columns, label_column, preprocessing)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Encoding and decoding
+
+
+def _indices(series: pd.Series, column: Column, origin: str) -> np.ndarray:
+    lookup = {c: i for i, c in enumerate(column.categories)}
+    text = _values_as_text(series)
+    codes = text.map(lookup)
+    unseen = np.flatnonzero(codes.isna().to_numpy())
+    if unseen.size:
+        row = int(unseen[0])
+        raise DataError(
+            f"{origin}: column '{column.name}' row {row + 1} holds {series.iloc[row]!r}, a category the run never saw "
+            f"(it knows {list(column.categories)[:20]}). Fix the value, or train on data that include it."
+        )
+    return codes.to_numpy(dtype=np.float64)
+
+
+def encode_column(series: pd.Series, column: Column, origin: str) -> np.ndarray:
+    """Values -> the numbers the model sees, (N,) float64."""
+    if column.type in ("binary", "categorical"):
+        return _indices(series, column, origin)
+    values = _numbers(series, column.name, origin)
+    return (values - column.mean) / column.std if column.type == "real" else values
+
+
+def encode_frame(frame: pd.DataFrame, spec: DataSpec, origin: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Rows of a table -> x (N, D) float32 and labels (N,) int64 (None without a label column), as `spec` says.
+
+    A missing column, a missing cell, an unseen category and a value of the wrong type are refused, naming them.
+    """
+    names = [str(c) for c in frame.columns]
+    frame.columns = names
+    needed = [c.name for c in spec.columns] + ([spec.label.name] if spec.label else [])
+    absent = [n for n in needed if n not in names]
+    if absent:
+        raise DataError(
+            f"{origin} lacks the column{'s' * (len(absent) > 1)} {absent} that the run was trained on (it has "
+            f"{names}). Give a table with the run's columns: {needed}."
+        )
+    _check_missing(frame[needed], origin, origin.lower().endswith((".csv", ".tsv")))
+    x = np.stack([encode_column(frame[c.name], c, origin) for c in spec.columns], axis=1) if len(frame) else None
+    x = torch.from_numpy(x.astype(np.float32)) if x is not None else torch.zeros(0, len(spec.columns))
+    y = None
+    if spec.label is not None:
+        y = torch.from_numpy(_indices(frame[spec.label.name], spec.label, origin).astype(np.int64))
+    return x, y
+
+
+def _typed(values: np.ndarray | list, dtype: str) -> pd.Series:
+    try:
+        return pd.Series(values).astype(dtype)
+    except (TypeError, ValueError):
+        return pd.Series(values)
+
+
+def decode_column(values: np.ndarray, column: Column) -> pd.Series:
+    """The model's numbers (N,) for one column -> values in the original units and dtype.
+
+    binary: a number >= 0.5 (a probability, or the index) is the second value; categorical: the rounded index;
+    count: the rounded value; real: mean + std * x.
+    """
+    if column.type in ("binary", "categorical"):
+        index = (values >= 0.5).astype(int) if column.type == "binary" else np.rint(values).astype(int)
+        index = np.clip(index, 0, len(column.categories) - 1)
+        text = np.asarray(column.categories, dtype=object)[index]
+        if column.dtype.startswith(("int", "uint", "float")):
+            return _typed(text.astype(np.float64), column.dtype)
+        if column.dtype == "bool":
+            return pd.Series(text == "True")
+        return pd.Series(text, dtype=object)
+    if column.type == "count":
+        return _typed(np.rint(np.maximum(values, 0)), column.dtype if "int" in column.dtype else "int64")
+    return _typed(column.mean + column.std * values, column.dtype if "float" in column.dtype else "float64")
+
+
+def decode_rows(x: torch.Tensor, spec: DataSpec) -> pd.DataFrame:
+    """x (N, D) in the model's numbers -> a DataFrame with the original column names, units, dtypes, categories."""
+    values = x.detach().double().cpu().numpy()  # (N, D)
+    return pd.DataFrame({c.name: decode_column(values[:, j], c) for j, c in enumerate(spec.columns)})
+
+
+def write_table(frame: pd.DataFrame, out: Path) -> None:
+    """A DataFrame to CSV, TSV or Parquet (by suffix), atomically."""
+    from vaekit.atomic import atomic_write
+
+    suffix = out.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        atomic_write(out, lambda tmp: frame.to_parquet(tmp, index=False))
+    else:
+        atomic_write(out, lambda tmp: frame.to_csv(tmp, sep="\t" if suffix == ".tsv" else ",", index=False))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Loading
+
+
+@dataclass
+class TableOptions:
+    """What data.* says about a table."""
+
+    types: dict[str, str] = field(default_factory=dict)
+    drop: list[str] = field(default_factory=list)
+    label: str | None = None
+    test_fraction: float = 0.1
+    split_seed: int = 0
+
+
+def _hold_out(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, test rows) of a seeded random hold-out of round(fraction * n) rows, each sorted."""
+    order = np.random.default_rng(seed).permutation(n)
+    num_test = min(n - 1, max(1, round(fraction * n))) if n > 1 else 0
+    return np.sort(order[num_test:]), np.sort(order[:num_test])
+
+
+def load_table(source: str, options: TableOptions, spec: DataSpec | None = None) -> TableData:
+    """The table at `source` (a bundled name or a file), split and encoded.
+
+    spec: a run's recorded spec: the columns are read as it says (a new file read like the training data); None:
+    types are inferred (and overridden by `options`) and standardization is fitted on the training split.
+    """
+    train_frame, test_frame, read = read_source(source)
+    origin = read if source not in TABLE_SOURCES else f"table '{source}'"
+    if test_frame is None:
+        train_rows, test_rows = _hold_out(len(train_frame), options.test_fraction, options.split_seed)
+        test_frame = train_frame.iloc[test_rows].reset_index(drop=True)
+        train_frame = train_frame.iloc[train_rows].reset_index(drop=True)
+        split = f"test held out at random: {len(test_rows)} of {len(train_rows) + len(test_rows)} rows (seed " \
+            f"{options.split_seed})"
+    else:
+        split = "the file's own test split"
+    warnings: list[str] = []
+    if spec is None:
+        whole = pd.concat([train_frame, test_frame], ignore_index=True)
+        types, warnings = choose_columns(whole, options.types, options.drop, options.label, origin)
+        train_frame.columns = whole.columns
+        test_frame.columns = whole.columns
+        _check_missing(whole[[*types, *([options.label] if options.label else [])]], origin, origin.endswith(
+            (".csv", ".tsv")))
+        preprocessing = {"dropped": [n for n in whole.columns if n not in types and n != options.label]}
+        spec = fit_spec(train_frame, types, options.label, origin, preprocessing)
+    train, train_y = encode_frame(train_frame, spec, origin)
+    test, test_y = encode_frame(test_frame, spec, origin)
+    return TableData(source, train, test, spec, train_y, test_y, read, split, tuple(warnings))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The load summary
+
+
+def summary_lines(data: TableData) -> list[str]:
+    """Where the rows came from and how they were split; what the columns are."""
+    spec = data.spec
+    counts = {t: sum(c.type == t for c in spec.columns) for t in ("real", "count", "binary", "categorical")}
+    kinds = ", ".join(f"{n} {t}" for t, n in counts.items() if n)
+    label = f"; label '{spec.label.name}' ({len(spec.label.categories)} classes)" if spec.label else ""
+    dropped = spec.preprocessing.get("dropped") or []
+    lines = [
+        f"data: {data.name}: read {data.read}; {data.split}",
+        f"data: {len(data.train)} train / {len(data.test)} test rows, {len(spec.columns)} columns ({kinds}){label}; "
+        f"real columns standardized with the training split's mean and std"
+        + (f"; left out: {', '.join(dropped)}" if dropped else ""),
+    ]
+    for column in spec.columns:
+        if column.type == "real":
+            what = f"real, mean {column.mean:.4g}, std {column.std:.4g}"
+        elif column.type in ("binary", "categorical"):
+            shown = ", ".join(column.categories[:8]) + (" ..." if len(column.categories) > 8 else "")
+            what = f"{column.type} ({len(column.categories)}: {shown})"
+        else:
+            what = "count"
+        lines.append(f"data:   {column.name}: {what}")
+    return lines
+
+
+def table_warnings(data: TableData, batch_size: int) -> list[str]:
+    warnings = list(data.warnings)
+    steps = math.ceil(len(data.train) / batch_size)
+    if steps < 5:
+        warnings.append(
+            f"an epoch is {steps} step{'s' * (steps != 1)} ({len(data.train)} rows at batch {batch_size}): use a "
+            f"smaller train.batch_size (e.g. {max(1, len(data.train) // 20)}) or more epochs."
+        )
+    return warnings
