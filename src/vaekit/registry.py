@@ -53,6 +53,7 @@ class ModelEntry:
     evaluation: the name of its family of measurements in vaekit.evaluate.by_model (`likelihood`, `codebook`).
     tiny: config overrides for a model small enough for the contract tests.
     remove_capabilities: model config -> the capabilities that config takes away.
+    kinds: the kinds of data (vaekit.spec.KINDS) it models.
     """
 
     build: Callable[[Any, Any], Any]
@@ -60,6 +61,7 @@ class ModelEntry:
     evaluation: str
     tiny: tuple[str, ...]
     remove_capabilities: Callable[[Any], frozenset[str]] = lambda cfg: frozenset()
+    kinds: tuple[str, ...] = ("image", "table")
 
     def capabilities_for(self, cfg: Any) -> frozenset[str]:
         return self.capabilities - self.remove_capabilities(cfg)

@@ -26,9 +26,9 @@ COLUMN_TYPES = ("real", "count", "binary", "categorical")
 class Column:
     """One column of a table: its name, type and how its values map to the numbers the model sees.
 
-    real: x = (v - mean) / std; count: x = v (`mean`: the training mean, where the decoder's rates start); binary: x = index of v in `categories` (two values, sorted);
-    categorical: x = index of v in `categories`. `dtype` is the column's type in the source (pandas' name), so
-    that values written back have it.
+    real: x = (v - mean) / std; count: x = v (`mean`: the training mean, where the decoder's rates start);
+    binary: x = index of v in `categories` (two values, sorted); categorical: x = index of v in `categories`.
+    `dtype` is the column's type in the source (pandas' name), so that values written back have it.
     """
 
     name: str
@@ -123,6 +123,11 @@ class DataSpec:
         if spec.kind == "table" and spec.event_shape != (len(columns),):
             raise RunError(f"'{where}' records {len(columns)} columns for a shape {spec.event_shape}.")
         return spec
+
+
+def as_spec(spec: DataSpec | tuple[int, ...]) -> DataSpec:
+    """A DataSpec, or images of shape (C, H, W) (a convenience for code that builds a model or head by hand)."""
+    return spec if isinstance(spec, DataSpec) else DataSpec.image(tuple(spec))
 
 
 def _column(raw: dict) -> Column:

@@ -139,7 +139,8 @@ DATA_CASES = [
     Case(".npz member claiming terabytes", npz_claiming_terabytes, ("x.npz", "memory")),
     Case("empty .npy", raw_file("x.npy", b""), ("x.npy",)),
     Case("text file named .npy", raw_file("x.npy", b"hello, world\n" * 20), ("x.npy", "signature")),
-    Case("array of vectors", npy(np.zeros((10, 8), np.uint8)), ("x.npy", "shape")),
+    # an (N, D) array is a table; one whose columns are all constant leaves nothing to model
+    Case("table of constant columns", npy(np.zeros((10, 8), np.uint8)), ("x.npy", "no column is left")),
     Case("NaN pixels", npy(np.full((10, 8, 8), np.nan, np.float32)), ("x.npy", "nan")),
     # whole-number floats in [0, 255] are read as 8-bit values (with a warning); others outside [0, 1] are refused
     Case("floats above 1, not 8-bit", npy(np.full((10, 8, 8), 200.5, np.float32)), ("x.npy", "[0, 1]")),
@@ -313,9 +314,9 @@ RUN_CASES = [
     Case("NaN weights", damaged(nan_weights), ("model.safetensors", "non-finite")),
     Case("NaN weights, evaluate", damaged(nan_weights, "evaluate"), ("model.safetensors", "non-finite")),
     Case("killed before its first epoch", damaged(remove(WEIGHTS)), ("first epoch", "--resume")),
-    Case("negative data shape", damaged(with_shape_metadata("[1, -8, 8]")), ("invalid image shape",)),
-    Case("data shape a string", damaged(with_shape_metadata('"big"')), ("invalid image shape",)),
-    Case("huge data shape", damaged(with_shape_metadata("[1, 100000000, 8]")), ("invalid image shape",)),
+    Case("negative data shape", damaged(with_shape_metadata("[1, -8, 8]")), ("invalid data shape",)),
+    Case("data shape a string", damaged(with_shape_metadata('"big"')), ("invalid data shape",)),
+    Case("huge data shape", damaged(with_shape_metadata("[1, 100000000, 8]")), ("invalid data shape",)),
     Case("data shape not JSON", damaged(with_shape_metadata("[1, 8")), ("model.safetensors",)),
     Case("weights of another architecture", damaged(edit_config(wider)), ("model.safetensors",)),
     Case("resume, state of another architecture", damaged(edit_config(wider), "resume"), (STATE, "size")),

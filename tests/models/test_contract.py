@@ -1,5 +1,6 @@
-"""What every registered model promises: seeded construction, a weights round trip, seeded sampling, its uses,
-and, for the models on the latent-variable contract, a KL and importance weights that agree with each other."""
+"""What every registered model promises, for every kind of data it accepts (an image, a table of mixed columns):
+seeded construction, a weights round trip, seeded sampling, its uses, and, for the models on the latent-variable
+contract, a KL and importance weights that agree with each other."""
 
 import math
 
@@ -12,22 +13,44 @@ from vaekit.evaluate.likelihood import iw_log_likelihood
 from vaekit.models import build_model, capabilities, model_entry
 from vaekit.objectives import elbo_terms
 from vaekit.registry import MODELS
+from vaekit.spec import Column, DataSpec
 from vaekit.train.checkpoint import load_weights, save_weights
 
-SHAPE = (1, 8, 8)
+IMAGE = DataSpec.image((1, 8, 8), levels=2)
+TABLE = DataSpec.table(
+    (
+        Column("a", "real", mean=3.0, std=2.0),
+        Column("b", "binary", ("no", "yes")),
+        Column("c", "categorical", ("x", "y", "z")),
+        Column("d", "count", mean=4.0),
+        Column("e", "real", mean=-1.0, std=0.5),
+    )
+)
+SPECS = {"image": IMAGE, "table": TABLE}
+KIND_CONFIG = {"image": (), "table": ("model.likelihood.type=columns", "model.likelihood.learn_sigma=per_column")}
 LATENT = [n for n in MODELS.names() if model_entry(n).evaluation == "likelihood"]
+# every registered model with every kind of data it accepts
+CASES = [(n, k) for n in MODELS.names() for k in model_entry(n).kinds]
 
 
-def config(name: str, extra=()):
-    return load_config(overrides=[*model_entry(name).tiny, *extra])
+def config(name: str, extra=(), kind: str = "image"):
+    return load_config(overrides=[*model_entry(name).tiny, *KIND_CONFIG[kind], *extra])
 
 
-def tiny(name: str, seed: int = 0, extra=()):
-    return build_model(config(name, extra).model, SHAPE, seed=seed).eval()
+def tiny(name: str, seed: int = 0, extra=(), kind: str = "image"):
+    return build_model(config(name, extra, kind).model, SPECS[kind], seed=seed).eval()
 
 
-def images(n: int, dtype=torch.float32) -> torch.Tensor:
-    return torch.rand(n, *SHAPE, generator=torch.Generator().manual_seed(0), dtype=dtype).round()
+def examples(n: int, dtype=torch.float32, kind: str = "image") -> torch.Tensor:
+    """n binary images, or n rows of TABLE in the model's numbers (standardized reals, indices, counts)."""
+    g = torch.Generator().manual_seed(0)
+    if kind == "image":
+        return torch.rand(n, *IMAGE.event_shape, generator=g, dtype=dtype).round()
+    real = torch.randn(n, 2, generator=g, dtype=dtype)
+    binary = torch.randint(2, (n,), generator=g).to(dtype)
+    category = torch.randint(3, (n,), generator=g).to(dtype)
+    count = torch.poisson(torch.full((n,), 4.0, dtype=dtype), generator=g)
+    return torch.stack([real[:, 0], binary, category, count, real[:, 1]], 1)  # (n, 5)
 
 
 def cond_of(name: str, n: int, extra=()) -> dict:
@@ -36,70 +59,74 @@ def cond_of(name: str, n: int, extra=()) -> dict:
     return {"y": torch.arange(n) % cfg.num_classes} if "labels" in capabilities(cfg) else {}
 
 
-@pytest.mark.parametrize("name", MODELS.names())
-def test_same_seed_same_weights_other_seed_other_weights(name):
-    a, b, c = tiny(name).state_dict(), tiny(name).state_dict(), tiny(name, seed=1).state_dict()
+@pytest.mark.parametrize(("name", "kind"), CASES)
+def test_same_seed_same_weights_other_seed_other_weights(name, kind):
+    a, b = tiny(name, kind=kind).state_dict(), tiny(name, kind=kind).state_dict()
+    c = tiny(name, seed=1, kind=kind).state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert any(not torch.equal(a[k], c[k]) for k in a)
 
 
-@pytest.mark.parametrize("name", MODELS.names())
-def test_weights_round_trip_through_safetensors(name, tmp_path):
-    model = tiny(name)
+@pytest.mark.parametrize(("name", "kind"), CASES)
+def test_weights_round_trip_through_safetensors(name, kind, tmp_path):
+    model = tiny(name, kind=kind)
     save_weights(tmp_path / "w.safetensors", model)
-    other = tiny(name, seed=1)
+    other = tiny(name, seed=1, kind=kind)
     load_weights(tmp_path / "w.safetensors", other)
-    x, cond = images(3), cond_of(name, 3)
+    x, cond = examples(3, kind=kind), cond_of(name, 3)
     assert torch.equal(model.reconstruct(x, **cond), other.reconstruct(x, **cond))
     g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
     assert torch.equal(model.sample(3, g(), **cond), other.sample(3, g(), **cond))
 
 
-@pytest.mark.parametrize("name", MODELS.names())
-def test_uses_have_image_shapes_and_sampling_follows_the_generator(name):
-    model, caps = tiny(name), capabilities(config(name).model)
-    x, cond = images(3), cond_of(name, 3)
+@pytest.mark.parametrize(("name", "kind"), CASES)
+def test_uses_have_the_data_shape_and_sampling_follows_the_generator(name, kind):
+    model, caps, shape = tiny(name, kind=kind), capabilities(config(name, kind=kind).model), SPECS[kind].event_shape
+    x, cond = examples(3, kind=kind), cond_of(name, 3)
     if "latent_vector" in caps:
         z = model.encode(x, **cond)
         assert z.shape == (3, model.latent_dim) and z.is_floating_point()
-        assert model.decode(z, **cond).shape == (3, *SHAPE)
+        assert model.decode(z, **cond).shape == (3, *shape)
     if "codes" in caps:
         codes = model.encode_codes(x)
-        assert codes.dtype == torch.int64 and model.decode_codes(codes).shape == (3, *SHAPE)
-    assert model.reconstruct(x, **cond).shape == (3, *SHAPE)
+        assert codes.dtype == torch.int64 and model.decode_codes(codes).shape == (3, *shape)
+    assert model.reconstruct(x, **cond).shape == (3, *shape)
     cond4 = cond_of(name, 4)
-    a = model.sample(4, torch.Generator().manual_seed(0), **cond4)
-    assert a.shape == (4, *SHAPE) and torch.equal(a, model.sample(4, torch.Generator().manual_seed(0), **cond4))
-    assert not torch.equal(a, model.sample(4, torch.Generator().manual_seed(1), **cond4))
+    draw = model.draw if kind == "table" else model.sample  # a table's samples are draws from p(x|z)
+    a = draw(4, torch.Generator().manual_seed(0), **cond4)
+    assert a.shape == (4, *shape) and torch.equal(a, draw(4, torch.Generator().manual_seed(0), **cond4))
+    assert not torch.equal(a, draw(4, torch.Generator().manual_seed(1), **cond4))
 
 
-@pytest.mark.parametrize("name", MODELS.names())
-def test_every_model_type_has_per_example_test_metrics_and_a_report(name):
-    evaluation, caps = evaluation_for(name), capabilities(config(name).model)
-    x, cond = images(3), cond_of(name, 3)
-    metrics = evaluation.test_metrics(tiny(name), x, torch.Generator().manual_seed(0), **cond)
+@pytest.mark.parametrize(("name", "kind"), CASES)
+def test_every_model_type_has_per_example_test_metrics_and_a_report(name, kind):
+    evaluation, caps = evaluation_for(name), capabilities(config(name, kind=kind).model)
+    x, cond = examples(3, kind=kind), cond_of(name, 3)
+    metrics = evaluation.test_metrics(tiny(name, kind=kind), x, torch.Generator().manual_seed(0), **cond)
     assert metrics and all(v.shape == (3,) for v in metrics.values())
     report = evaluation.report(
-        tiny(name), x, iw_samples=2, batch_size=2, generator=torch.Generator(), cond=cond, capabilities=caps
+        tiny(name, kind=kind), x, iw_samples=2, batch_size=2, generator=torch.Generator(), cond=cond, capabilities=caps
     )
     assert set(evaluation.summary) <= set(report) and report["num_examples"] == 3
 
 
-# The latent-variable contract, in float64, for every model on it and with the VampPrior where it applies.
-VARIANTS = [(n, ()) for n in LATENT] + [
-    (n, ("model.prior.type=vamp", "model.prior.components=3")) for n in LATENT if n != "cvae"
+# The latent-variable contract, in float64, for every model on it, every kind of data it accepts, and with the
+# VampPrior where it applies.
+VAMP = ("model.prior.type=vamp", "model.prior.components=3")
+VARIANTS = [(n, (), k) for n in LATENT for k in model_entry(n).kinds] + [
+    (n, VAMP, k) for n in LATENT if n != "cvae" for k in model_entry(n).kinds
 ]
 
 
-def latent(name, extra):
-    return tiny(name, extra=extra).double()
+def latent(name, extra, kind):
+    return tiny(name, extra=extra, kind=kind).double()
 
 
-@pytest.mark.parametrize(("name", "extra"), VARIANTS)
-def test_kl_is_the_expected_log_ratio_of_posterior_to_prior(name, extra):
+@pytest.mark.parametrize(("name", "extra", "kind"), VARIANTS)
+def test_kl_is_the_expected_log_ratio_of_posterior_to_prior(name, extra, kind):
     """KL(q || p) = E_q[log q(z|x) - log p(z)]: the model's KL at 20000 draws (closed form where it has one,
     else its own Monte Carlo average) against a 20000-draw average of -log_prior_ratio at other draws."""
-    model, x, cond = latent(name, extra), images(2, torch.float64), cond_of(name, 2, extra)
+    model, x, cond = latent(name, extra, kind), examples(2, torch.float64, kind), cond_of(name, 2, extra)
     n = 20_000
     with torch.no_grad():
         qz_x = model.posterior(x, **cond)
@@ -110,10 +137,10 @@ def test_kl_is_the_expected_log_ratio_of_posterior_to_prior(name, extra):
     assert torch.all((kl - ratio.mean(0)).abs() < 5 * err), (kl, ratio.mean(0), err)
 
 
-@pytest.mark.parametrize(("name", "extra"), VARIANTS)
-def test_elbo_is_below_the_importance_weighted_estimate(name, extra):
+@pytest.mark.parametrize(("name", "extra", "kind"), VARIANTS)
+def test_elbo_is_below_the_importance_weighted_estimate(name, extra, kind):
     """E[ELBO] <= E[log (1/k) sum w] for k = 200, both averaged over many draws for a fair comparison."""
-    model, x, cond = latent(name, extra), images(4, torch.float64), cond_of(name, 4, extra)
+    model, x, cond = latent(name, extra, kind), examples(4, torch.float64, kind), cond_of(name, 4, extra)
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
         elbo = torch.stack([elbo_terms(model, x, 200, g, **cond).elbo for _ in range(5)]).mean(0)  # (B,)

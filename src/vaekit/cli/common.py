@@ -11,9 +11,10 @@ import torch
 
 from vaekit.atomic import atomic_write
 from vaekit.config import MAX_SEED
-from vaekit.errors import VaekitError
+from vaekit.errors import RunError, VaekitError
 from vaekit.plotting import auto_scale, image_grid, save_png
-from vaekit.run import Run
+from vaekit.run import Run, read_spec
+from vaekit.views import VIEWS, View, view_of
 from vaekit.workflow.data import load_configured
 
 MAX_COUNT = 100_000  # images drawn, decoded or written by one command: beyond this, memory runs out first
@@ -71,6 +72,15 @@ def output_path(path: str, suffixes: tuple[str, ...]) -> Path:
     return out
 
 
+def run_view(run_dir: str) -> View:
+    """The view of a run's data (what its examples are written as), read from its spec before the run is loaded; the
+    image view where `run_dir` is no run (loading it then says why)."""
+    try:
+        return view_of(read_spec(Path(run_dir)))
+    except (RunError, OSError):
+        return VIEWS["image"]
+
+
 def add_data_args(parser: argparse.ArgumentParser, what: str, split_default: str = "test") -> None:
     """--data, --data-dir and --split: `what` the command reads; absent, the run's own data."""
     parser.add_argument(
@@ -96,8 +106,8 @@ def data_name(run: Run, args: argparse.Namespace) -> str:
 def load_split(run: Run, args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The chosen split of --data (the run's own data when absent), split as the run's config splits it, checked
     against the run's shape, and its labels (None where the data have none, or the model takes none)."""
-    data = load_configured(run.config.data, args.data, args.data_dir)  # the run's split and transforms
-    x = data.pixels(args.split)  # (N, C, H, W) float32 in [0, 1]
+    data = load_configured(run.config.data, args.data, args.data_dir, spec=run.spec)  # the run's split, transforms
+    x = data.pixels(args.split)  # (N, C, H, W) float32 in [0, 1], or a table's rows (N, D)
     y = data.train_labels if args.split == "train" else data.test_labels
     if "labels" not in run.capabilities:
         y = None
@@ -116,6 +126,11 @@ def generator(run: Run, seed: int) -> torch.Generator:
 def shape_text(x: torch.Tensor) -> str:
     """The image shape of a batch (..., C, H, W) as `CxHxW`."""
     return "x".join(map(str, x.shape[-3:]))
+
+
+def example_text(run: Run) -> str:
+    """One example's shape in words: `CxHxW` of an image, `D columns` of a table's row."""
+    return view_of(run.spec).shape_text(run.spec)
 
 
 def wrote(what: str, out: Path) -> None:

@@ -33,11 +33,18 @@ def run(args: argparse.Namespace) -> int:
         header = ",".join(f"c{i}_{j}" for i in range(z.shape[1]) for j in range(z.shape[2]))
         rows = z.reshape(z.shape[0], -1)
         atomic_write(out, lambda tmp: np.savetxt(tmp, rows, delimiter=",", header=header, comments="", fmt="%d"))
+    elif r.spec.kind == "table":  # features keyed by the row's position in the split
+        rows = np.column_stack([np.arange(z.shape[0]), z])
+        header = ",".join(["row", *(f"z{i}" for i in range(z.shape[1]))])
+        fmt = ["%d"] + ["%.7g"] * z.shape[1]
+        atomic_write(out, lambda tmp: np.savetxt(tmp, rows, delimiter=",", header=header, comments="", fmt=fmt))
     else:
         header = ",".join(f"z{i}" for i in range(z.shape[1]))
         atomic_write(out, lambda tmp: np.savetxt(tmp, z, delimiter=",", header=header, comments="", fmt="%.7g"))
     what = "code maps" if codes else "latent means"
+    word = r.spec.facts.example_word
     wrote(
-        f"the {what} of {z.shape[0]} {args.split} images of {data_name(r, args)} ({' x '.join(map(str, z.shape))})", out
+        f"the {what} of {z.shape[0]} {args.split} {word}s of {data_name(r, args)} ({' x '.join(map(str, z.shape))})",
+        out,
     )
     return 0

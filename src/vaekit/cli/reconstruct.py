@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-import torch
-
-from vaekit.cli.common import COUNT, add_data_args, data_name, load_split, output_path, save_images, shape_text, wrote
+from vaekit.cli.common import COUNT, add_data_args, data_name, example_text, load_split, output_path, run_view, wrote
 from vaekit.errors import VaekitError
 from vaekit.run import load_run
 
@@ -16,21 +14,20 @@ def add_parser(sub) -> None:
     p.add_argument("run_dir", help="the run directory (written by `vaekit train`)")
     add_data_args(p, "the images to reconstruct")
     p.add_argument("-n", type=COUNT, default=32, help="number of images (the first N of the split)")
-    p.add_argument("--out", required=True, help="FILE.png to write")
+    p.add_argument("--out", required=True, help="FILE.png to write (a table: FILE.csv, .tsv or .parquet)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    out = output_path(args.out, (".png",))
+    view = run_view(args.run_dir)
+    out = output_path(args.out, tuple(s for s in view.suffixes if s != ".npy"))
     r = load_run(args.run_dir)
     if args.n < 1:
         raise VaekitError(f"-n must be at least 1, got {args.n}.")
     x, y = load_split(r, args)
     x, y = x[: args.n], None if y is None else y[: args.n]
     recon = r.reconstruct(x, y=y)
-    per_row = min(8, x.shape[0])
-    rows = [t for i in range(0, x.shape[0], per_row) for t in (x[i : i + per_row], recon[i : i + per_row])]
-    save_images(torch.cat(rows), out, nrow=per_row)
-    what = f"{x.shape[0]} {args.split} images of {data_name(r, args)} above their reconstructions ({shape_text(x)})"
-    wrote(what, out)
+    layout = view.write_pairs(r.spec, x, recon, out)
+    word = r.spec.facts.example_word
+    wrote(f"{x.shape[0]} {args.split} {word}s of {data_name(r, args)} {layout} ({example_text(r)})", out)
     return 0

@@ -7,25 +7,33 @@ import sys
 
 import torch
 
-from vaekit.cli.common import COUNT, SEED, generator, output_path, save_images, shape_text, wrote
+from vaekit.cli.common import COUNT, SEED, example_text, generator, output_path, run_view, wrote
 from vaekit.errors import VaekitError
 from vaekit.run import load_run
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("sample", help="generate images from the prior (a VQ-VAE: its PixelCNN, after train-prior)")
+    p = sub.add_parser(
+        "sample", help="generate images (or a table's rows) from the prior (a VQ-VAE: its PixelCNN, after train-prior)"
+    )
     p.add_argument("run_dir", help="the run directory (written by `vaekit train`)")
     p.add_argument("-n", type=COUNT, default=64, help="number of samples")
     p.add_argument("--seed", type=SEED, default=0, help="seed of the draws")
     p.add_argument(
         "--label", type=int, help="a conditional model (cvae): draw this class (default: classes 0, 1, ... in turn)"
     )
-    p.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npy (N, C, H, W)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="images: FILE.png (a grid) or FILE.npy (N, C, H, W); a table: FILE.csv, .tsv or .parquet (the table's "
+        "columns, in its units) or FILE.npy (N, D, the model's numbers)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    out = output_path(args.out, (".png", ".npy"))
+    view = run_view(args.run_dir)
+    out = output_path(args.out, view.suffixes)
     if args.n < 1:
         raise VaekitError(f"-n must be at least 1, got {args.n}.")
     r = load_run(args.run_dir)
@@ -36,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if r.prior_note():
         print(f"vaekit sample: note: {r.prior_note()}", file=sys.stderr)
     y = None if args.label is None else torch.full((args.n,), args.label, dtype=torch.int64)
-    images = r.sample(args.n, generator=generator(r, args.seed), y=y)  # (n, C, H, W)
-    save_images(images, out)
-    wrote(f"{args.n} samples ({shape_text(images)})", out)
+    samples = r.sample(args.n, generator=generator(r, args.seed), y=y)  # (n, C, H, W) or (n, D)
+    view.write_examples(r.spec, samples, out)
+    wrote(f"{args.n} samples ({example_text(r)})", out)
     return 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,18 +120,25 @@ def is_table_source(source: str, kind: str = "auto") -> bool:
     return path.suffix.lower() in (".npy", ".npz") and path.is_file() and _array_ndim(path) == 2
 
 
+def _header_ndim(f) -> int:
+    version = np.lib.format.read_magic(f)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return len(read(f)[0])
+
+
 def _array_ndim(path: Path) -> int | None:
-    """The number of dimensions of a .npy array, or of a .npz's train array (the first array), without reading it."""
+    """The number of dimensions of a .npy array, or of a .npz's train array (else its first), from the headers alone
+    (a header may claim more than memory holds)."""
     try:
         if path.suffix.lower() == ".npy":
             with path.open("rb") as f:
-                version = np.lib.format.read_magic(f)
-                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-                return len(read(f)[0])
-        with np.load(path, allow_pickle=False) as archive:
-            name = next((k for k in ("train", "x_train") if k in archive.files), archive.files[0])
-            return archive[name].ndim
-    except (OSError, ValueError, EOFError, IndexError):
+                return _header_ndim(f)
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.endswith(".npy")]
+            name = next((f"{k}.npy" for k in ("train", "x_train") if f"{k}.npy" in names), names[0])
+            with archive.open(name) as f:
+                return _header_ndim(f)
+    except (OSError, ValueError, EOFError, IndexError, zipfile.BadZipFile):
         return None  # not readable as an array: the image reader says why
 
 
@@ -158,7 +166,7 @@ def _read_npz(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         names = archive.files
         train = next((k for k in ("train", "x_train") if k in names), names[0] if len(names) == 1 else None)
         if train is None:
-            raise DataError(f"{path} holds {names}; a table archive holds 'train' (and optionally 'test'), (N, D) each.")
+            raise DataError(f"{path} holds {names}; a table archive holds 'train' and optionally 'test', (N, D) each.")
         test = next((k for k in ("test", "x_test") if k in names), None)
         frames = [archive[k] for k in (train, test) if k is not None]
     for a in frames:
@@ -411,7 +419,7 @@ def decode_column(values: np.ndarray, column: Column) -> pd.Series:
             return _typed(text.astype(np.float64), column.dtype)
         if column.dtype == "bool":
             return pd.Series(text == "True")
-        return pd.Series(text, dtype=object)
+        return _typed(text, column.dtype)  # strings: object, or pandas' str / string / category
     if column.type == "count":
         return _typed(np.rint(np.maximum(values, 0)), column.dtype if "int" in column.dtype else "int64")
     return _typed(column.mean + column.std * values, column.dtype if "float" in column.dtype else "float64")
@@ -431,7 +439,9 @@ def write_table(frame: pd.DataFrame, out: Path) -> None:
     if suffix in (".parquet", ".pq"):
         atomic_write(out, lambda tmp: frame.to_parquet(tmp, index=False))
     else:
-        atomic_write(out, lambda tmp: frame.to_csv(tmp, sep="\t" if suffix == ".tsv" else ",", index=False))
+        # the model computes in float32: 7 significant digits are what the numbers hold
+        sep = "\t" if suffix == ".tsv" else ","
+        atomic_write(out, lambda tmp: frame.to_csv(tmp, sep=sep, index=False, float_format="%.7g"))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -468,8 +478,10 @@ def load_table(source: str, options: TableOptions, spec: DataSpec | None = None)
         train_rows, test_rows = _hold_out(len(train_frame), options.test_fraction, options.split_seed)
         test_frame = train_frame.iloc[test_rows].reset_index(drop=True)
         train_frame = train_frame.iloc[train_rows].reset_index(drop=True)
-        split = f"test held out at random: {len(test_rows)} of {len(train_rows) + len(test_rows)} rows (seed " \
+        split = (
+            f"test held out at random: {len(test_rows)} of {len(train_rows) + len(test_rows)} rows (seed "
             f"{options.split_seed})"
+        )
     else:
         split = "the file's own test split"
     warnings: list[str] = []
@@ -478,8 +490,9 @@ def load_table(source: str, options: TableOptions, spec: DataSpec | None = None)
         types, warnings = choose_columns(whole, options.types, options.drop, options.label, origin)
         train_frame.columns = whole.columns
         test_frame.columns = whole.columns
-        _check_missing(whole[[*types, *([options.label] if options.label else [])]], origin, origin.endswith(
-            (".csv", ".tsv")))
+        _check_missing(
+            whole[[*types, *([options.label] if options.label else [])]], origin, origin.endswith((".csv", ".tsv"))
+        )
         preprocessing = {"dropped": [n for n in whole.columns if n not in types and n != options.label]}
         spec = fit_spec(train_frame, types, options.label, origin, preprocessing)
     train, train_y = encode_frame(train_frame, spec, origin)

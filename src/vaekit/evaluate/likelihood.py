@@ -81,6 +81,14 @@ def iw_log_likelihood(
     return total - math.log(num_samples)
 
 
+@torch.no_grad()
+def column_reconstruction(model, x: torch.Tensor, generator: torch.Generator | None = None, **cond) -> torch.Tensor:
+    """E_q[log p(x_j|z)] of each column j of rows x (B, D), one draw of z: (B, D) nats; the columns sum to the
+    reconstruction term of the ELBO (vaekit.nn.columns.MixedColumns.column_log_prob)."""
+    z = model.posterior(x, **cond).sample(generator=generator)  # (B, latent)
+    return model.likelihood(z, **cond).column_log_prob(x)
+
+
 def bits_per_dim(log_likelihood: float, num_dims: int) -> float:
     """-log p(x) / (D ln 2): nats per example to bits per data dimension (for a probability of discrete values)."""
     return -log_likelihood / (num_dims * math.log(2.0))
@@ -90,7 +98,8 @@ def bits_per_dim(log_likelihood: float, num_dims: int) -> float:
 class PixelMeasure:
     """What a likelihood's log_prob measures on a data set, and so the unit its per-dimension number honestly has.
 
-    support: the likelihood's (vaekit.nn.likelihoods): "binary", "levels" or "real" (a density).
+    support: the likelihood's (vaekit.nn.likelihoods): "binary", "levels", "real" (a density) or "columns" (a
+        table's: each column's own).
     levels: the values a pixel of the evaluated data takes (ImageData.levels; 2 when binarized); None: continuous.
 
     - a probability of the data's values (discrete support, or Bernoulli on binary pixels): bits/dim as it is;
@@ -98,6 +107,7 @@ class PixelMeasure:
       log P(v) >= E_u[log p(x + w (u - 1/2))] + D log w (Theis et al. 2016), so -(log p + D log w) / (D ln 2)
       is an upper bound on the discrete bits/dim, comparable with a discrete likelihood's;
     - a density on continuous data: nats per dimension (density); it is not a number of bits and can be negative;
+    - a table's columns: nats per column (densities of the real columns, probabilities of the others);
     - a Bernoulli on pixels that are not binary: a cross-entropy of intensities, not a likelihood; nats/dim.
     """
 
@@ -139,6 +149,14 @@ class PixelMeasure:
                 report["log_likelihood_discrete"] = report["log_likelihood"] + correction
         elif self.support == "real":
             report.update(nats_per_dim=naive * math.log(2.0), per_dim_unit="nats per dimension (density)")
+        elif self.support == "columns":
+            report.update(
+                nats_per_dim=naive * math.log(2.0),
+                per_dim_unit=(
+                    "nats per column, in the table's own units: densities of real columns (the standardization's "
+                    "log-Jacobian included), probabilities of binary, categorical and count columns"
+                ),
+            )
         else:
             report.update(
                 nats_per_dim=naive * math.log(2.0),

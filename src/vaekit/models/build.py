@@ -19,18 +19,13 @@ from vaekit.nn.likelihoods import build_likelihood
 from vaekit.nn.pixelcnn import GatedPixelCNN
 from vaekit.nn.residual import ResidualDecoder, ResidualEncoder
 from vaekit.registry import MODELS, NETWORKS, ModelEntry
-from vaekit.spec import DataSpec
+from vaekit.spec import DataSpec, as_spec
 
 _TINY_NET = ("model.latent_dim=3", "model.network.hidden=[16]")
 
 # The layer between x and the encoder body, by kind: images are read as they are; a table's categorical columns
 # one-hot (vaekit.nn.columns.TableInput).
 INPUT_LAYERS = {"image": lambda spec: None, "table": TableInput}
-
-
-def as_spec(spec: DataSpec | tuple[int, ...]) -> DataSpec:
-    """A DataSpec, or images of shape (C, H, W) (a convenience for code that builds a model by hand)."""
-    return spec if isinstance(spec, DataSpec) else DataSpec.image(tuple(spec))
 
 
 def _without_per_dim_kl(cfg: ModelConfig) -> frozenset[str]:
@@ -106,8 +101,6 @@ def build_hvae(cfg: ModelConfig, spec: DataSpec) -> HierarchicalVAE:
 
 
 def build_vqvae(cfg: ModelConfig, spec: DataSpec) -> VQVAE:
-    if spec.kind != "image":
-        raise ConfigError(f"model.type=vqvae quantizes a grid of image features; it does not take {spec.kind} data.")
     shape = spec.event_shape
     channels, height, width = shape
     vq = cfg.vq
@@ -156,6 +149,7 @@ MODELS.register("vqvae")(
             "model.vq.hidden_channels=8",
             "model.vq.num_residual_blocks=1",
         ),
+        kinds=("image",),  # it quantizes a grid of image features
     )
 )
 
@@ -173,16 +167,29 @@ def capabilities(cfg: ModelConfig) -> frozenset[str]:
 def build_model(cfg: ModelConfig, spec: DataSpec | tuple[int, ...], seed: int = 0) -> nn.Module:
     """The model named by cfg.type for data `spec`; its initial weights depend on `seed` only (the global RNG is
     untouched)."""
-    entry = MODELS.get(cfg.type)
+    entry, spec = _entry_for(cfg, spec)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return entry.build(cfg, as_spec(spec))
+        return entry.build(cfg, spec)
+
+
+def _entry_for(cfg: ModelConfig, spec: DataSpec | tuple[int, ...]) -> tuple[ModelEntry, DataSpec]:
+    """The registry entry of cfg.type, checked to model data of `spec`'s kind, and the spec."""
+    entry, spec = MODELS.get(cfg.type), as_spec(spec)
+    if spec.kind not in entry.kinds:
+        takes = [n for n in MODELS.names() if spec.kind in MODELS.get(n).kinds]
+        raise ConfigError(
+            f"model.type={cfg.type} models {' and '.join(entry.kinds)} data, not a {spec.kind}. For a {spec.kind} "
+            f"use model.type={' or '.join(takes)}."
+        )
+    return entry, spec
 
 
 def parameter_count(cfg: ModelConfig, spec: DataSpec | tuple[int, ...]) -> int:
     """The number of parameters build_model would create, counted without allocating them (meta tensors)."""
+    entry, spec = _entry_for(cfg, spec)
     with torch.device("meta"):
-        model = MODELS.get(cfg.type).build(cfg, as_spec(spec))
+        model = entry.build(cfg, spec)
     return sum(p.numel() for p in model.parameters())
 
 

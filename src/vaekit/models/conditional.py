@@ -35,7 +35,13 @@ class ConditionalVAE(VAE):
         input_layer: nn.Module | None = None,
     ) -> None:
         super().__init__(
-            encoder, decoder, likelihood_head, latent_dim, data_shape, extra_features=num_classes, input_layer=input_layer
+            encoder,
+            decoder,
+            likelihood_head,
+            latent_dim,
+            data_shape,
+            extra_features=num_classes,
+            input_layer=input_layer,
         )
         self.num_classes = num_classes
 

@@ -94,6 +94,7 @@ class MixedColumns(Distribution):
     def column_log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """log p(x_j | z) per column, in the column's own units: (..., D)."""
         h = self.head
+        batch = torch.broadcast_shapes(self.batch_shape, x.shape[:-1])
         parts = []
         if h.real:
             v = x[..., h.real]
@@ -104,11 +105,11 @@ class MixedColumns(Distribution):
             v, logits = x[..., h.binary], self.bin_logits
             parts.append(v * logits - F.softplus(logits))
         for j, logits in zip(h.categorical, self.cat_logits, strict=True):
-            index = x[..., j].long().unsqueeze(-1)  # (..., 1)
-            log_p = torch.log_softmax(logits, -1)
-            parts.append(log_p.gather(-1, index.expand(*log_p.shape[:-1], 1)))
+            index = x[..., j].long().unsqueeze(-1).expand(*batch, 1)  # (..., 1)
+            parts.append(torch.log_softmax(logits, -1).expand(*batch, -1).gather(-1, index))
         if h.count:
             parts.append(self._count_log_prob(x[..., h.count]))
+        parts = [part.expand(*batch, part.shape[-1]) for part in parts]
         return torch.cat(parts, -1)[..., h.inverse]  # type order -> column order
 
     def _count_log_prob(self, k: torch.Tensor) -> torch.Tensor:

@@ -23,7 +23,7 @@ from vaekit.errors import ConfigError
 from vaekit.nn.columns import build_columns
 from vaekit.nn.layers import at_least_float32
 from vaekit.registry import LIKELIHOODS
-from vaekit.spec import DataSpec
+from vaekit.spec import DataSpec, as_spec
 
 Shape = tuple[int, int, int]
 # what a likelihood's log_prob is a probability (or density) of; "columns": each table column's own
@@ -47,8 +47,10 @@ class LikelihoodEntry:
         return self.build(cfg, spec)
 
 
-def build_likelihood(cfg: LikelihoodConfig, spec: DataSpec) -> nn.Module:
-    """The head of model.likelihood for data `spec`; its `parameter_shape` is the decoder's output shape."""
+def build_likelihood(cfg: LikelihoodConfig, spec: DataSpec | tuple[int, ...]) -> nn.Module:
+    """The head of model.likelihood for data `spec` (or images of a shape (C, H, W)); its `parameter_shape` is the
+    decoder's output shape."""
+    spec = as_spec(spec)
     entry = LIKELIHOODS.get(cfg.type)
     if spec.kind not in entry.kinds:
         takes = [n for n in LIKELIHOODS.names() if spec.kind in LIKELIHOODS.get(n).kinds]

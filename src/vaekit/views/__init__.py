@@ -1,8 +1,8 @@
 """How examples of each kind of data are written and summarized, looked up by `spec.kind` (one table, `VIEWS`).
 
-    image   PNG grids (or .npy arrays (N, C, H, W)); the load summary of vaekit.data.summary
-    table   CSV/TSV/Parquet with the original columns, units, dtypes and categories (or .npy of the model's numbers);
-            the column summary of vaekit.data.tables
+image   PNG grids (or .npy arrays (N, C, H, W)); the load summary of vaekit.data.summary
+table   CSV/TSV/Parquet with the original columns, units, dtypes and categories (or .npy of the model's numbers);
+        the column summary of vaekit.data.tables
 """
 
 from __future__ import annotations

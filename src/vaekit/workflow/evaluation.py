@@ -12,7 +12,7 @@ import torch
 from vaekit.config import Config
 from vaekit.errors import VaekitError
 from vaekit.evaluate.by_model import evaluation_for
-from vaekit.evaluate.likelihood import PixelMeasure
+from vaekit.evaluate.likelihood import PixelMeasure, column_reconstruction
 from vaekit.nn.likelihoods import likelihood_support
 from vaekit.run import Run
 from vaekit.train.loop import Cond
@@ -52,7 +52,7 @@ class EvaluationSplit(NamedTuple):
 def evaluation_split(run: Run, config: Config, split: str, limit: int | None, seed: int = 0) -> EvaluationSplit:
     """A split (and its labels, for a conditional model) through the run's data pipeline, checked against its
     shape, or a random subset of `limit` of its images drawn with `seed`; with the loaded data."""
-    data = load_run_data(config, run.device)
+    data = load_run_data(config, run.device, run.spec)
     x, cond = data.split(split)
     x = run.check_data(x, source=f"data '{config.data.source}'")
     if limit is not None and limit < 1:
@@ -72,6 +72,27 @@ def evaluation_split(run: Run, config: Config, split: str, limit: int | None, se
 def pixel_measure(run: Run, data: RunData) -> PixelMeasure:
     """What the run's likelihood measures on this data: its support, and the levels of the data's pixels."""
     return PixelMeasure(likelihood_support(run.config.model.likelihood.type), data.levels)
+
+
+def _table_extras(run: Run, x: torch.Tensor, cond: Cond, generator: torch.Generator, batch_size: int) -> dict:
+    """A table's report adds each column's share of the reconstruction term, {column: nats per row}."""
+    per_column = (
+        torch.cat(
+            [
+                column_reconstruction(
+                    run.model, x[i : i + batch_size], generator, **{k: v[i : i + batch_size] for k, v in cond.items()}
+                )
+                for i in range(0, x.shape[0], batch_size)
+            ]
+        )
+        .double()
+        .mean(0)
+    )  # (D,)
+    return {"reconstruction_per_column": dict(zip(run.spec.column_names(), per_column.tolist(), strict=True))}
+
+
+# What a kind adds to the likelihood report: (run, x, cond, generator, batch size) -> {key: value}
+KIND_EXTRAS: dict[str, Callable[..., dict]] = {"image": lambda *args: {}, "table": _table_extras}
 
 
 def evaluate_run(
@@ -110,6 +131,7 @@ def evaluate_run(
         capabilities=run.capabilities,
     )
     report = pixel_measure(run, loaded).restate(report, math.prod(x.shape[1:]))
+    report.update(KIND_EXTRAS[run.spec.kind](run, x, cond, generator, batch_size))
     report.update(
         data=config.data.source,
         split=split,

@@ -26,13 +26,13 @@ from vaekit.lock import LOCK_FILE
 from vaekit.models import build_model, capabilities, parameter_count
 from vaekit.objectives import build_objective
 from vaekit.run import CONFIG, METRICS, PRIOR, SPEC, STATE, WEIGHTS, Run, load_run, read_config, read_spec
+from vaekit.spec import DataSpec
 from vaekit.train.compile import compiled
 from vaekit.train.distributed import DistContext, barrier, local_batch_size, seeded_generator, setup, wrap
 from vaekit.train.loop import LossModule, evaluate_batches
-from vaekit.spec import DataSpec
 from vaekit.train.schedules import lr_at_epoch
-from vaekit.workflow.data import RunData, load_run_data
 from vaekit.views import view_of
+from vaekit.workflow.data import RunData, load_run_data
 from vaekit.workflow.fit import Log, Stage, StageFiles, adam, fit, resume_state, writing
 
 MODEL_FILES = StageFiles(WEIGHTS, STATE, METRICS)
@@ -265,9 +265,9 @@ def collapse_note(run: Run, data: RunData) -> str | None:
     if kl.numel() == 0 or float(kl.max()) >= COLLAPSE_NATS:
         return None
     return (
-        f"posterior collapse: all {kl.numel()} latent dimensions carry less than {COLLAPSE_NATS} nats of KL on the test "
-        f"split (largest {float(kl.max()):.2g}), so z says nothing about x and the decoder models the data alone. Try "
-        "a KL warm-up (objective.warmup_epochs=10), free bits (objective.free_bits=0.5), a smaller objective.beta, "
-        "a smaller model.latent_dim or more epochs; for a table, a decoder with less freedom "
+        f"posterior collapse: all {kl.numel()} latent dimensions carry less than {COLLAPSE_NATS} nats of KL on the "
+        f"test split (largest {float(kl.max()):.2g}), so z says nothing about x and the decoder models the data "
+        "alone. Try a KL warm-up (objective.warmup_epochs=10), free bits (objective.free_bits=0.5), a smaller "
+        "objective.beta, a smaller model.latent_dim or more epochs; for a table, a decoder with less freedom "
         "(model.likelihood.learn_sigma=per_column instead of decoder)."
     )
