@@ -6,13 +6,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from vaekit.atomic import atomic_write
 from vaekit.config import MAX_SEED
 from vaekit.errors import RunError, VaekitError
-from vaekit.plotting import auto_scale, image_grid, save_png
 from vaekit.run import Run, read_spec
 from vaekit.views import VIEWS, View, view_of
 from vaekit.workflow.data import load_configured
@@ -123,11 +120,6 @@ def generator(run: Run, seed: int) -> torch.Generator:
     return torch.Generator(device=run.device).manual_seed(seed)
 
 
-def shape_text(x: torch.Tensor) -> str:
-    """The image shape of a batch (..., C, H, W) as `CxHxW`."""
-    return "x".join(map(str, x.shape[-3:]))
-
-
 def example_text(run: Run) -> str:
     """One example's shape in words: `CxHxW` of an image, `D columns` of a table's row."""
     return view_of(run.spec).shape_text(run.spec)
@@ -136,12 +128,3 @@ def example_text(run: Run) -> str:
 def wrote(what: str, out: Path) -> None:
     """The one line a command prints on success: what it wrote, and where."""
     print(f"wrote {what} to {out}")
-
-
-def save_images(images: torch.Tensor, out: Path, nrow: int | None = None) -> None:
-    """Save images (N, C, H, W) as a PNG grid, or as a .npy array of shape (N, C, H, W)."""
-    if out.suffix.lower() == ".npy":
-        array = images.detach().cpu().numpy()
-        atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), array))
-    else:
-        save_png(image_grid(images, nrow=nrow, scale=auto_scale(images.shape[-2])), out)

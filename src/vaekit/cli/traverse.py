@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from vaekit.cli.common import COUNT, add_data_args, int_in, load_split, output_path, save_images, shape_text, wrote
+import numpy as np
+
+from vaekit.cli.common import COUNT, add_data_args, example_text, int_in, load_split, output_path, run_view, wrote
 from vaekit.errors import VaekitError
 from vaekit.evaluate.diagnostics import mean_kl_per_dim
 from vaekit.plotting import kl_bar_chart, save_figure
@@ -24,13 +26,16 @@ def add_parser(sub) -> None:
     p.add_argument("--steps", type=int_in(2, 1000), default=10, help="values per dimension, K")
     p.add_argument("--range", type=float, default=3.0, dest="radius", help="values from -R to R")
     p.add_argument("--kl-examples", type=COUNT, default=1000, help="images the KL per dimension averages over")
-    p.add_argument("--out", required=True, help="FILE.png for the traversals")
+    p.add_argument(
+        "--out", required=True, help="FILE.png for the traversals (a table: FILE.csv, .tsv or .parquet, one row each)"
+    )
     p.add_argument("--kl-out", help="FILE.png for the KL bar chart (default: FILE_kl.png next to --out)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    out = output_path(args.out, (".png",))
+    view = run_view(args.run_dir)
+    out = output_path(args.out, tuple(s for s in view.suffixes if s != ".npy"))
     kl_out = output_path(args.kl_out or str(out.with_name(f"{out.stem}_kl.png")), (".png",))
     if args.steps < 2:
         raise VaekitError(f"--steps must be at least 2, got {args.steps}.")
@@ -56,10 +61,12 @@ def run(args: argparse.Namespace) -> int:
     kl = mean_kl_per_dim(r.model, x[: args.kl_examples], r.config.eval.batch_size, head)  # (D,)
     rows = dims_by_kl(kl, dims)
     one = {k: v[args.index : args.index + 1] for k, v in cond.items()}
-    images = traverse(r.model, x[args.index], rows, args.steps, args.radius, one)  # (R, K, C, H, W)
-    save_images(images.flatten(0, 1), out, nrow=args.steps)
+    images = traverse(r.model, x[args.index], rows, args.steps, args.radius, one)  # (R, K, C, H, W) or (R, K, D)
+    values = np.linspace(-args.radius, args.radius, args.steps)
+    columns = {"dimension": np.repeat([f"z{d}" for d in rows], args.steps), "value": np.tile(values, len(rows))}
+    view.write_examples(r.spec, images.flatten(0, 1), out, columns, nrow=args.steps)
     save_figure(kl_bar_chart(kl.tolist()), kl_out)
     print(f"rows (dimension: KL in nats): {', '.join(f'z{d}: {kl[d]:.2f}' for d in rows)}")
-    shown = f"traversals of {len(rows)} dimensions x {args.steps} values ({shape_text(images)})"
+    shown = f"traversals of {len(rows)} dimensions x {args.steps} values ({example_text(r)})"
     wrote(f"{shown} to {out} and the KL per dimension", kl_out)
     return 0
