@@ -128,3 +128,16 @@ def test_what_does_not_apply_to_tables_is_refused(run, args, message):
     r = vaekit("train", "--data", tmp / "people.csv", "--out", tmp / "never", *TINY, *args, cwd=tmp)
     assert r.returncode == 2 and message in r.stderr, r.stderr
     assert not (tmp / "never").exists()
+
+
+def test_a_conditional_vae_on_a_label_column_samples_rows_of_a_class(run):
+    tmp, _, _ = run
+    out = tmp / "cvae"
+    args = ["model.type=cvae", "data.label=city", "--epochs", 1]
+    r = vaekit("train", "--data", tmp / "people.csv", "--out", out, *TINY, *args, cwd=tmp)
+    assert r.returncode == 0, r.stderr
+    assert "label 'city' (3 classes)" in r.stderr and "num_classes: 3" in (out / "config.yaml").read_text()
+    r = vaekit("sample", out, "-n", 4, "--label", 1, "--out", tmp / "oslo.csv", cwd=tmp)
+    assert r.returncode == 0, r.stderr
+    rows = pd.read_csv(tmp / "oslo.csv")
+    assert list(rows["city"]) == ["Oslo"] * 4 and "city" not in list(rows.columns)[1:]

@@ -45,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"vaekit sample: note: {r.prior_note()}", file=sys.stderr)
     y = None if args.label is None else torch.full((args.n,), args.label, dtype=torch.int64)
     samples = r.sample(args.n, generator=generator(r, args.seed), y=y)  # (n, C, H, W) or (n, D)
-    view.write_examples(r.spec, samples, out)
+    columns = None
+    if r.spec.label is not None and "labels" in r.capabilities:  # a table's class column, as the rows were drawn
+        drawn = r.cond(y, args.n)["y"].cpu().numpy()
+        columns = {r.spec.label.name: [r.spec.label.categories[k] for k in drawn]}
+    view.write_examples(r.spec, samples, out, columns)
     wrote(f"{args.n} samples ({example_text(r)})", out)
     return 0

@@ -204,8 +204,9 @@ def _labels(config: Config, data: Loaded) -> tuple[Cond, Cond]:
             "subfolder per class, an .npz with train_labels (y_train) and test_labels (y_test), or for a table "
             "name its class column with data.label."
         )
-    if config.model.num_classes == 0:
-        config.model.num_classes = int(data.train_labels.max()) + 1
+    if config.model.num_classes == 0:  # a table's label column knows its classes; images: from the labels seen
+        label = data.spec.label if isinstance(data, TableData) else None
+        config.model.num_classes = len(label.categories) if label else int(data.train_labels.max()) + 1
     k = config.model.num_classes
     for split, y in (("train", data.train_labels), ("test", data.test_labels)):
         if y.numel() and (int(y.min()) < 0 or int(y.max()) >= k):
