@@ -24,7 +24,6 @@ from sklearn.mixture import GaussianMixture
 
 sys.path.insert(0, str(Path(__file__).parent))
 from machine import machine_info  # noqa: E402
-
 from vaekit.config import load_config  # noqa: E402
 from vaekit.evaluate.likelihood import iw_log_likelihood  # noqa: E402
 from vaekit.workflow.data import load_run_data  # noqa: E402
@@ -95,8 +94,10 @@ def main() -> None:
         # every column real, so that vaekit's and the mixtures' numbers are densities of the same values
         real = [f"data.columns.{c}=real" for c in ("sex",)] if table == "diabetes" else []
         entry["vaekit"] = vaekit_row(table, real, Path(args.runs) / table, args.iw_samples)
-        print(f"{table:14s} vaekit (IW K={args.iw_samples})  NLL {entry['vaekit']['nll']:9.3f}  "
-              f"({entry['vaekit']['seconds']:.1f} s)")
+        print(
+            f"{table:14s} vaekit (IW K={args.iw_samples})  NLL {entry['vaekit']['nll']:9.3f}  "
+            f"({entry['vaekit']['seconds']:.1f} s)"
+        )
         if table == "diabetes":
             entry["vaekit_sex_binary"] = vaekit_row(table, [], Path(args.runs) / f"{table}-binary", args.iw_samples)
             print(f"{table:14s} vaekit, sex binary     NLL {entry['vaekit_sex_binary']['nll']:9.3f}  (other units)")
