@@ -146,15 +146,7 @@ def _levels(cfg: LikelihoodConfig) -> int:
     return cfg.levels
 
 
-def _no_sigma(cfg: LikelihoodConfig) -> None:
-    if cfg.learn_sigma != "none":
-        raise ConfigError(
-            f"model.likelihood.learn_sigma applies to the gaussian likelihoods only, not {cfg.type}; remove it."
-        )
-
-
 def _build_bernoulli(cfg: LikelihoodConfig, shape: Shape) -> nn.Module:
-    _no_sigma(cfg)
     return BernoulliLikelihood(shape)
 
 
@@ -167,12 +159,10 @@ def _build_discretized_gaussian(cfg: LikelihoodConfig, shape: Shape) -> nn.Modul
 
 
 def _build_discretized_logistic(cfg: LikelihoodConfig, shape: Shape) -> nn.Module:
-    _no_sigma(cfg)
-    if cfg.components < 1:
-        raise ConfigError(f"model.likelihood.components must be at least 1, got {cfg.components}.")
     return DiscretizedLogisticLikelihood(shape, cfg.components, _levels(cfg))
 
 
+# Each entry's config schema (its keys and their rules) is registered under the same name in vaekit.config.
 LIKELIHOODS.register("bernoulli")(LikelihoodEntry(_build_bernoulli, "binary"))
 LIKELIHOODS.register("gaussian")(LikelihoodEntry(_build_gaussian, "real"))
 LIKELIHOODS.register("discretized_gaussian")(LikelihoodEntry(_build_discretized_gaussian, "levels"))
