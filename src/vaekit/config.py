@@ -832,7 +832,7 @@ def _flatten(tree: dict, path: str, sections: dict[str, type], mode: str, out: d
             out[full] = (value, mode)
 
 
-def _resolve(layers: list[tuple[Any, str]], root: type = None, path: str = "") -> Any:  # type: ignore[assignment]
+def _resolve(layers: list[tuple[Any, str]], root: type | None = None, path: str = "") -> Any:
     """Merge (tree, mode) layers in order and build `root` (default Config) from the result."""
     root = root or Config
     sections = _sections(root, path)

@@ -85,6 +85,7 @@ class ModelEntry:
     evaluation: the name of its family of measurements in vaekit.evaluate.by_model (`likelihood`, `codebook`).
     tiny: config overrides for a model small enough for the contract tests.
     remove_capabilities: model config -> the capabilities that config takes away.
+    Its config schema (the keys of model.type=<name>) is MODELS.schema(name), registered by vaekit.config.
     """
 
     build: Callable[[Any, tuple[int, int, int]], Any]
