@@ -160,7 +160,7 @@ class VariantSection(Section):
         ones take their defaults), as a later config layer does; a key the variant does not take can only be set
         to its default (a no-op), as in a config file."""
         if name not in self.__dict__ and _field(type(self), name) is None and not name.startswith("_"):
-            self._refuse({name: value})
+            self._check_unused({name: value})
             return
         if name == self.KEY and name in self.__dict__ and value != getattr(self, name):
             schema = self.family().schema(value)
@@ -174,7 +174,8 @@ class VariantSection(Section):
             return
         object.__setattr__(self, name, value)
 
-    def _refuse(self, keys: dict[str, Any]) -> None:
+    def _check_unused(self, keys: dict[str, Any]) -> None:
+        """The ConfigError of keys this variant does not take, unless each is at its default (then nothing)."""
         _build(type(self), {self.KEY: getattr(self, self.KEY), **keys}, self.PATH, _Parse(lambda key: "defaults"))
 
     @classmethod
