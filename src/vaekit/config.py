@@ -1,193 +1,637 @@
-"""The validated config tree (model / objective / data / train / eval), YAML I/O and dotted overrides.
+"""The validated config tree (model / objective / data / train / eval / prior), YAML I/O and dotted overrides.
 
 A config is built in layers, later ones winning: defaults <- preset <- CONFIG.yaml <- command-line flags <-
 `key.sub=value` overrides. Every layer is checked against the dataclasses below, so an unknown key or a
 value of the wrong type is an error that names the key and the valid choices.
+
+Five sections have variants, chosen by one key: model.type, model.likelihood.type, model.prior.type,
+objective.name and data.kind. Each variant is its own dataclass, holding only the keys that variant uses and the
+rules of their values, registered under its name in the registry of its family (vaekit.registry: MODELS,
+LIKELIHOODS, PRIORS, OBJECTIVES, DATA_KINDS), beside the builder of the same name. A key given for a variant
+that does not use it is an error naming the variant, the keys it takes and the variants that take the key:
+`objective.gamma=5` with objective.name=elbo trains nothing different, so it is refused rather than ignored.
+A layer that chooses another variant (`objective.name=capacity` over a preset's elbo) drops the keys that earlier
+layers gave the variant it replaces. `ObjectiveConfig(name="iwae", num_samples=5)` builds the variant it names.
+
+What is "given" depends on where a key comes from:
+- presets and `key.sub=value` overrides (and the flags that set keys): every key, whatever its value;
+- a YAML file (and direct construction in Python): keys at a value other than their default. A key at its
+  default changes nothing, and the config.yaml of every run written before variants had schemas holds every key
+  of every variant at its default (`vaekit train RUN/config.yaml` trains such a run again);
+- a run's own config.yaml (config_from_dict): nothing is refused; keys its variants do not take are left out,
+  with a warning when their value is not the default (a run trained while such keys were ignored).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import math
 import re
 import types
 import typing
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
 from vaekit.errors import ConfigError
+from vaekit.registry import DATA_KINDS, LIKELIHOODS, MODELS, OBJECTIVES, PRIORS, Registry
+
+MAX_SEED = 2**63 - 1  # seeds feed numpy's SeedSequence and torch generators: non-negative 63-bit integers
+MAX_SIDE = 2**16  # image sides and channel counts (data.resize, data.center_crop, a run's data shape)
+MAX_WIDTH = 2**16  # latent sizes, hidden widths, channels, codebook sizes: larger ones cannot be allocated sensibly
+
+# ---------------------------------------------------------------------------------------------------------
+# Rules: value -> what is wrong with it (the end of "config key 'KEY' ..."), or None. Each key names its rule
+# where it is declared, so a schema's validation reads beside its keys.
+
+Rule = Callable[[Any], "str | None"]
+
+
+def _did_you_mean(name: str, choices: typing.Iterable[str], prefix: str = "") -> str:
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    return f" Did you mean '{prefix}{close[0]}'?" if close else ""
+
+
+def positive(v: float) -> str | None:
+    return None if v > 0 else f"must be positive, got {v}"
+
+
+def non_negative(v: float) -> str | None:
+    return None if v >= 0 else f"must be >= 0, got {v}"
+
+
+def at_least(low: int) -> Rule:
+    return lambda v: None if v >= low else f"must be at least {low}, got {v}"
+
+
+def in_open_unit(v: float) -> str | None:
+    return None if 0.0 < v < 1.0 else f"must be in (0, 1), got {v}"
+
+
+def one_of(*choices: str) -> Rule:
+    def rule(v: str) -> str | None:
+        return None if v in choices else f"is '{v}'.{_did_you_mean(v, choices)} Choose one of: {', '.join(choices)}"
+
+    return rule
+
+
+def size(v: int) -> str | None:
+    """A size to allocate: positive, at most MAX_WIDTH."""
+    if v <= 0:
+        return f"must be positive, got {v}"
+    return None if v <= MAX_WIDTH else f"holds a size above {MAX_WIDTH} ([{v}]); use a smaller one"
+
+
+def sizes(values: list[int]) -> str | None:
+    """Sizes to allocate (an empty list is allowed: e.g. no hidden layer)."""
+    if any(v <= 0 for v in values):
+        return f"must hold positive sizes, got {values}"
+    if any(v > MAX_WIDTH for v in values):
+        return f"holds a size above {MAX_WIDTH} ({values}); use a smaller one"
+    return None
+
+
+def seed_range(v: int) -> str | None:
+    return None if 0 <= v <= MAX_SEED else f"must be an integer from 0 to 2^63 - 1, got {v}"
+
+
+def side(value: int | list[int] | None) -> str | None:
+    """An image side S or [H, W] (data.resize, data.center_crop); None: not set."""
+    sides = [value] if isinstance(value, int) else value or []
+    if value is not None and (len(sides) not in (1, 2) or not all(0 < v <= MAX_SIDE for v in sides)):
+        return f"must be a side S or [H, W] with sides from 1 to {MAX_SIDE}, got {value}"
+    return None
+
+
+def setting(default: Any, rule: Rule | None = None) -> Any:
+    """A config key: its default and the rule of its values."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata={"rule": rule})
+    return field(default=default, metadata={"rule": rule})
+
+
+def subsection(cls: type) -> Any:
+    return field(default_factory=cls)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sections and families of variants
+
+
+class _ChooseVariant(type):
+    """`ObjectiveConfig(name="iwae", num_samples=5)` builds the variant its key names (here the IWAE's schema), so
+    code and tests that build a section in Python get the typed variant and the same errors as a config file."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls.__dict__.get("FAMILY") is None:
+            return super().__call__(*args, **kwargs)
+        if args:
+            raise TypeError(f"{cls.__name__} takes keyword arguments (the config keys)")
+        return _build(cls, kwargs, cls.PATH, _Parse(lambda key: "defaults"))
+
+
+class Section(metaclass=_ChooseVariant):
+    """A config section at dotted path PATH; its keys' rules, and `check`, run whenever one is built."""
+
+    PATH: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        check_section(self)
+
+    def check(self) -> None:
+        """Rules between this section's keys (each key's own rule is declared with the key)."""
+
+
+class VariantSection(Section):
+    """The base of a family: FAMILY (a registry) maps the value of KEY to the variant's schema."""
+
+    FAMILY: ClassVar[Registry | None] = None  # set on a family's base class only
+    KEY: ClassVar[str] = "type"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Setting KEY to another variant makes the section that variant (keys it does not take are dropped, the new
+        ones take their defaults), as a later config layer does; a key the variant does not take can only be set
+        to its default (a no-op), as in a config file."""
+        if name not in self.__dict__ and _field(type(self), name) is None and not name.startswith("_"):
+            self._check_unused({name: value})
+            return
+        if name == self.KEY and name in self.__dict__ and value != getattr(self, name):
+            schema = self.family().schema(value)
+            kept = {f.name: getattr(self, f.name) for f in dataclasses.fields(schema) if f.name in self.__dict__}
+            self.__dict__.clear()
+            object.__setattr__(self, "__class__", schema)
+            for f in dataclasses.fields(schema):
+                object.__setattr__(self, f.name, kept.get(f.name, _default(f)))
+            object.__setattr__(self, name, value)
+            check_section(self)
+            return
+        object.__setattr__(self, name, value)
+
+    def _check_unused(self, keys: dict[str, Any]) -> None:
+        """The ConfigError of keys this variant does not take, unless each is at its default (then nothing)."""
+        _build(type(self), {self.KEY: getattr(self, self.KEY), **keys}, self.PATH, _Parse(lambda key: "defaults"))
+
+    @classmethod
+    def base(cls) -> type:
+        return next(c for c in cls.__mro__ if c.__dict__.get("FAMILY") is not None)
+
+    @classmethod
+    def family(cls) -> Registry:
+        return cls.base().__dict__["FAMILY"]
+
+    @classmethod
+    def variant(cls) -> str:
+        """The name this schema is registered under (its default value of KEY)."""
+        return next(f.default for f in dataclasses.fields(cls) if f.name == cls.KEY)
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        """The keys this variant takes, besides KEY."""
+        return [f.name for f in dataclasses.fields(cls) if f.name != cls.KEY]
 
 
 @dataclass
-class NetworkConfig:
+class NetworkConfig(Section):
     """Encoder/decoder body; the decoder mirrors the encoder."""
 
+    PATH: ClassVar[str] = "model.network"
     type: str = "mlp"  # mlp | conv
-    hidden: list[int] = field(default_factory=lambda: [512])  # mlp: hidden widths, input side first
-    channels: list[int] = field(default_factory=lambda: [32, 64])  # conv: channels per stride-2 stage
-    activation: str = "relu"  # relu | tanh | elu | leaky_relu | gelu | silu
+    hidden: list[int] = setting([512], sizes)  # mlp: hidden widths, input side first
+    channels: list[int] = setting([32, 64], sizes)  # conv: channels per stride-2 stage
+    activation: str = setting("relu", one_of("relu", "tanh", "elu", "leaky_relu", "gelu", "silu"))
+
+
+# --- model.likelihood.type: p(x|z); docs/likelihood.md says which to use for which data.
+
+# levels: the values a pixel takes (256: 8-bit); 0: from the training data, and stays 0 for continuous data. The
+# discretized likelihoods are probabilities of those values; the Bernoulli and the Gaussian record them, and the
+# Gaussian's dequantization and the data's grid check read them (vaekit.workflow.data).
+_LEVELS = 0
+_SIGMA = 1.0  # the fixed standard deviation, or the initial one when learned
 
 
 @dataclass
-class LikelihoodConfig:
-    """p(x|z): `bernoulli` (logits), `gaussian` (a density), or a discretized likelihood over the pixels' `levels`
-    values (docs/likelihood.md says which to use for which data)."""
+class LikelihoodConfig(VariantSection):
+    """p(x|z): `bernoulli` (logits), `gaussian` (a density), a discretized likelihood over the pixels' `levels`
+    values, or `columns` (a table's columns, each by its type)."""
 
-    type: str = "bernoulli"  # bernoulli | gaussian | discretized_logistic | discretized_gaussian | columns (tables)
-    sigma: float = 1.0  # gaussian, discretized_gaussian: the fixed standard deviation, or the initial one when learned
-    # gaussian, discretized_gaussian: none | shared | per_pixel | decoder (a function of z); columns (tables): none |
-    # shared | per_column | decoder, the real columns' standard deviations
-    learn_sigma: str = "none"
-    components: int = 5  # discretized_logistic: K, logistics in each pixel's mixture (PixelCNN++: 10)
-    levels: int = 0  # values a pixel takes (256: 8-bit); 0: from the training data, and stays 0 for continuous data
-    count: str = "poisson"  # columns (tables): the count columns' distribution, poisson | negative_binomial
+    PATH: ClassVar[str] = "model.likelihood"
+    FAMILY: ClassVar[Registry | None] = LIKELIHOODS
+    type: str = "bernoulli"
+
+
+@LIKELIHOODS.register_schema("bernoulli")
+@dataclass
+class BernoulliLikelihoodConfig(LikelihoodConfig):
+    type: str = "bernoulli"
+    levels: int = setting(_LEVELS, non_negative)
+
+
+@LIKELIHOODS.register_schema("gaussian")
+@dataclass
+class GaussianLikelihoodConfig(LikelihoodConfig):
+    type: str = "gaussian"
+    sigma: float = setting(_SIGMA, positive)
+    # none | shared | per_pixel | decoder (log sigma a function of z)
+    learn_sigma: str = setting("none", one_of("none", "shared", "per_pixel", "decoder"))
+    levels: int = setting(_LEVELS, non_negative)
+
+
+@LIKELIHOODS.register_schema("discretized_gaussian")
+@dataclass
+class DiscretizedGaussianLikelihoodConfig(GaussianLikelihoodConfig):
+    type: str = "discretized_gaussian"
+
+
+@LIKELIHOODS.register_schema("discretized_logistic")
+@dataclass
+class DiscretizedLogisticLikelihoodConfig(LikelihoodConfig):
+    type: str = "discretized_logistic"
+    components: int = setting(5, at_least(1))  # K, logistics in each pixel's mixture (PixelCNN++: 10)
+    levels: int = setting(_LEVELS, non_negative)
+
+
+@LIKELIHOODS.register_schema("columns")
+@dataclass
+class ColumnsLikelihoodConfig(LikelihoodConfig):
+    """Tables: each column by its type (real: Gaussian, count, binary, categorical)."""
+
+    type: str = "columns"
+    sigma: float = setting(_SIGMA, positive)  # the real columns' standard deviation
+    learn_sigma: str = setting("none", one_of("none", "shared", "per_column", "decoder"))
+    count: str = setting("poisson", one_of("poisson", "negative_binomial"))  # the count columns' distribution
+
+
+# --- model.prior.type: p(z) of a VAE (of the top layer of a hierarchical one).
 
 
 @dataclass
-class VQConfig:
-    """model.type=vqvae: residual conv encoder/decoder around a codebook of num_codes vectors."""
+class LatentPriorConfig(VariantSection):
+    """p(z): N(0, I), or a VampPrior (Tomczak & Welling 2018)."""
 
-    num_codes: int = 512  # K, the codebook size
-    embedding_dim: int = 64  # D, the size of each codebook vector
-    hidden_channels: int = 128  # channels of the encoder's and decoder's residual stacks
-    num_residual_blocks: int = 2
-    ema: bool = True  # learn the codebook by exponential moving averages instead of its loss term
-    decay: float = 0.99  # the EMA decay of the codebook and of the code usage statistics
+    PATH: ClassVar[str] = "model.prior"
+    FAMILY: ClassVar[Registry | None] = PRIORS
+    type: str = "standard_normal"
+
+
+@PRIORS.register_schema("standard_normal")
+@dataclass
+class StandardNormalPriorConfig(LatentPriorConfig):
+    type: str = "standard_normal"
+
+
+@PRIORS.register_schema("vamp")
+@dataclass
+class VampPriorConfig(LatentPriorConfig):
+    type: str = "vamp"
+    components: int = setting(500, size)  # K, the number of learned pseudo-inputs
+    pseudo_inputs_mean: float = 0.05  # pseudo-inputs start as N(mean, std^2) values, clipped to [0, 1]
+    pseudo_inputs_std: float = setting(0.01, non_negative)
+
+
+# --- model.type
 
 
 @dataclass
-class LatentPriorConfig:
-    """p(z) of a VAE (of the top layer of a hierarchical one): N(0, I), or a VampPrior (Tomczak & Welling 2018)."""
-
-    type: str = "standard_normal"  # standard_normal | vamp
-    components: int = 500  # vamp: K, the number of learned pseudo-inputs
-    pseudo_inputs_mean: float = 0.05  # vamp: pseudo-inputs start as N(mean, std^2) values, clipped to [0, 1]
-    pseudo_inputs_std: float = 0.01
-
-
-@dataclass
-class HierarchyConfig:
+class HierarchyConfig(Section):
     """model.type=hvae: stochastic layers above the bottom one (whose size is model.latent_dim)."""
 
-    upper_dims: list[int] = field(default_factory=lambda: [50])  # sizes of layers 2..L, bottom to top
-    hidden: list[int] = field(default_factory=lambda: [100, 100])  # MLP widths between consecutive layers
+    PATH: ClassVar[str] = "model.hierarchy"
+    upper_dims: list[int] = setting([50], sizes)  # sizes of layers 2..L, bottom to top
+    hidden: list[int] = setting([100, 100], sizes)  # MLP widths between consecutive layers
 
 
 @dataclass
-class ModelConfig:
-    type: str = "vae"  # vae | hvae | cvae | vqvae
-    latent_dim: int = 20  # hvae: the bottom layer z_1, the one the decoder reads
-    network: NetworkConfig = field(default_factory=NetworkConfig)
-    likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
-    prior: LatentPriorConfig = field(default_factory=LatentPriorConfig)
-    hierarchy: HierarchyConfig = field(default_factory=HierarchyConfig)
-    num_classes: int = 0  # cvae: the number of label classes (0: taken from the training labels)
-    vq: VQConfig = field(default_factory=VQConfig)
+class VQConfig(Section):
+    """model.type=vqvae: residual conv encoder/decoder around a codebook of num_codes vectors."""
+
+    PATH: ClassVar[str] = "model.vq"
+    num_codes: int = setting(512, size)  # K, the codebook size
+    embedding_dim: int = setting(64, size)  # D, the size of each codebook vector
+    hidden_channels: int = setting(128, size)  # channels of the encoder's and decoder's residual stacks
+    num_residual_blocks: int = setting(2, non_negative)
+    ema: bool = True  # learn the codebook by exponential moving averages instead of its loss term
+    decay: float = setting(0.99, in_open_unit)  # the EMA decay of the codebook and of the code usage statistics
 
 
 @dataclass
-class ObjectiveConfig:
+class ModelConfig(VariantSection):
+    PATH: ClassVar[str] = "model"
+    FAMILY: ClassVar[Registry | None] = MODELS
+    type: str = "vae"
+
+
+@dataclass
+class _GaussianLatentModel(ModelConfig):
+    """The keys of the models with a Gaussian latent vector and an encoder/decoder body."""
+
+    latent_dim: int = setting(20, size)  # hvae: the bottom layer z_1, the one the decoder reads
+    network: NetworkConfig = subsection(NetworkConfig)
+    likelihood: LikelihoodConfig = subsection(LikelihoodConfig)
+    prior: LatentPriorConfig = subsection(LatentPriorConfig)
+
+
+@MODELS.register_schema("vae")
+@dataclass
+class VaeConfig(_GaussianLatentModel):
+    type: str = "vae"
+
+
+@MODELS.register_schema("hvae")
+@dataclass
+class HvaeConfig(_GaussianLatentModel):
+    type: str = "hvae"
+    hierarchy: HierarchyConfig = subsection(HierarchyConfig)
+
+
+@MODELS.register_schema("cvae")
+@dataclass
+class CvaeConfig(_GaussianLatentModel):
+    type: str = "cvae"
+    num_classes: int = setting(0, non_negative)  # the number of label classes (0: taken from the training labels)
+
+    def check(self) -> None:
+        if self.prior.type != "standard_normal":
+            raise ConfigError(
+                f"model.type=cvae takes model.prior.type=standard_normal; a {self.prior.type} prior would need labels "
+                "for its pseudo-inputs. Use model.type=vae or hvae for the VampPrior."
+            )
+
+
+@MODELS.register_schema("vqvae")
+@dataclass
+class VqvaeConfig(ModelConfig):
+    """A VQ-VAE's encoder and decoder are sized by model.vq (its code vectors are model.vq.embedding_dim long)."""
+
+    type: str = "vqvae"
+    likelihood: LikelihoodConfig = subsection(LikelihoodConfig)
+    vq: VQConfig = subsection(VQConfig)
+
+
+# --- objective.name
+
+
+@dataclass
+class ObjectiveConfig(VariantSection):
+    PATH: ClassVar[str] = "objective"
+    FAMILY: ClassVar[Registry | None] = OBJECTIVES
+    KEY: ClassVar[str] = "name"
     name: str = "elbo"
-    beta: float = 1.0  # weight on KL(q(z|x) || p(z))
-    num_samples: int = 1  # elbo: Monte Carlo samples L of z per example; iwae: importance samples k
-    warmup_steps: int = 0  # KL weight ramped linearly from 0 to beta over this many steps ...
-    warmup_epochs: float = 0.0  # ... or epochs (the two add up)
-    free_bits: float = 0.0  # lambda, in nats per group; 0 turns free bits off
-    free_bits_group_size: int = 1  # latent dimensions per free-bits group (1: per dimension)
-    gamma: float = 1000.0  # capacity: weight on |KL - C| (Burgess et al. 2018 use 1000 on dSprites)
-    capacity_max: float = 25.0  # capacity: C_max, the KL target in nats that C rises to
-    capacity_steps: int = 100_000  # capacity: C raised linearly from 0 to capacity_max over this many steps ...
-    capacity_epochs: float = 0.0  # ... plus this many epochs
-    commitment: float = 0.25  # vq: beta, the weight on the commitment loss ||z_e - sg[e]||^2
-    revive_every: int = 0  # vq: re-seed dead codes from the batch every this many steps (0: never)
-    revive_threshold: float = 1.0  # vq: a code is dead below this usage EMA (positions per batch)
+
+
+_BETA = 1.0  # weight on KL(q(z|x) || p(z))
+
+
+@OBJECTIVES.register_schema("elbo")
+@dataclass
+class ElboConfig(ObjectiveConfig):
+    name: str = "elbo"
+    beta: float = setting(_BETA, non_negative)
+    num_samples: int = setting(1, positive)  # Monte Carlo samples L of z per example
+    warmup_steps: int = setting(0, non_negative)  # KL weight ramped linearly from 0 to beta over this many steps ...
+    warmup_epochs: float = setting(0.0, non_negative)  # ... or epochs (the two add up)
+    free_bits: float = setting(0.0, non_negative)  # lambda, in nats per group; 0 turns free bits off
+    free_bits_group_size: int = setting(1, positive)  # latent dimensions per free-bits group (1: per dimension)
+
+
+@OBJECTIVES.register_schema("iwae")
+@dataclass
+class IwaeConfig(ObjectiveConfig):
+    """The importance-weighted bound has no separate KL term: no beta, warm-up or free bits."""
+
+    name: str = "iwae"
+    num_samples: int = setting(1, positive)  # importance samples k
+
+
+@OBJECTIVES.register_schema("capacity")
+@dataclass
+class CapacityConfig(ObjectiveConfig):
+    """|KL - C| weighted by gamma, C scheduled: the KL weight and its warm-up are this objective's own."""
+
+    name: str = "capacity"
+    num_samples: int = setting(1, positive)
+    gamma: float = setting(1000.0, non_negative)  # weight on |KL - C| (Burgess et al. 2018 use 1000 on dSprites)
+    capacity_max: float = setting(25.0, non_negative)  # C_max, the KL target in nats that C rises to
+    capacity_steps: int = setting(100_000, non_negative)  # C raised linearly from 0 to capacity_max over these ...
+    capacity_epochs: float = setting(0.0, non_negative)  # ... plus this many epochs
+
+
+@OBJECTIVES.register_schema("beta_tcvae")
+@dataclass
+class BetaTcvaeConfig(ObjectiveConfig):
+    name: str = "beta_tcvae"
+    beta: float = setting(_BETA, non_negative)  # weight on the total correlation (the other KL terms have 1)
+    num_samples: int = setting(1, positive)
+
+
+@OBJECTIVES.register_schema("vq")
+@dataclass
+class VqObjectiveConfig(ObjectiveConfig):
+    """The VQ-VAE's objective: no KL term and no sampling."""
+
+    name: str = "vq"
+    commitment: float = setting(0.25, non_negative)  # beta, the weight on the commitment loss ||z_e - sg[e]||^2
+    revive_every: int = setting(0, non_negative)  # re-seed dead codes from the batch every this many steps (0: never)
+    revive_threshold: float = setting(1.0, non_negative)  # a code is dead below this usage EMA (positions per batch)
+
+
+# --- data.kind
 
 
 @dataclass
-class DataConfig:
+class DataConfig(VariantSection):
+    """The keys of every kind of data; the kinds add their own."""
+
+    PATH: ClassVar[str] = "data"
+    FAMILY: ClassVar[Registry | None] = DATA_KINDS
+    KEY: ClassVar[str] = "kind"
     source: str = "digits"  # a built-in name (`vaekit datasets`) or a path
-    kind: str = "auto"  # auto (from the source) | image | table
+    kind: str = "auto"  # auto (from the source: its keys are those of every kind) | image | table
     data_dir: str | None = None  # where built-in data sets are looked for; default $VAEKIT_DATA or cache
-    binarize: str = "none"  # none | static | dynamic
-    test_fraction: float = 0.1  # hold-out fraction for sources without an official test split
-    split_seed: int = 0  # seed of that hold-out split (fixed, so runs with other train.seed share a test set)
+    test_fraction: float = setting(0.1, in_open_unit)  # hold-out fraction for sources without an official test split
+    split_seed: int = setting(0, seed_range)  # of that hold-out split (fixed, so other train.seed share a test set)
     download: bool = True
+
+
+@DATA_KINDS.register_schema("image")
+@dataclass
+class ImageDataConfig(DataConfig):
+    kind: str = "image"
+    binarize: str = setting("none", one_of("none", "static", "dynamic"))
     # Load-time transforms, in this order (vaekit.data.transforms), recorded with the run and applied to any file
     # the run later encodes or evaluates:
     grayscale: bool = False  # RGB -> luma
-    resize: int | list[int] | None = None  # S: the shorter side becomes S (aspect kept); [H, W]: exactly
-    center_crop: int | list[int] | None = None  # S or [H, W]: the central window (after the resize)
+    resize: int | list[int] | None = setting(None, side)  # S: the shorter side becomes S (aspect kept); [H, W]
+    center_crop: int | list[int] | None = setting(None, side)  # S or [H, W]: the central window (after the resize)
     invert: bool = False  # v -> max - v: dark ink on white paper becomes bright ink on black, as in MNIST
     # Data larger than memory: read training batches from a uint8 cache on disk, built once (vaekit.data.stream)
     stream: bool = False
     cache_dir: str | None = None  # where that cache goes; default <data_dir>/cache
-    # Tables (CSV/TSV, Parquet, (N, D) arrays; vaekit.data.tables): column types are inferred, these override them
-    columns: dict[str, str] = field(default_factory=dict)  # name -> real | count | binary | categorical
-    drop: list[str] = field(default_factory=list)  # columns left out
+
+
+@DATA_KINDS.register_schema("table")
+@dataclass
+class TableDataConfig(DataConfig):
+    """CSV/TSV, Parquet, (N, D) arrays: column types are inferred, these keys override them."""
+
+    kind: str = "table"
+    columns: dict[str, str] = setting({})  # name -> real | count | binary | categorical
+    drop: list[str] = setting([])  # columns left out
     label: str | None = None  # the class column: a conditional VAE's labels, kept out of x
 
 
+@DATA_KINDS.register_schema("auto")
 @dataclass
-class TrainConfig:
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float = 1e-3
+class AutoDataConfig(TableDataConfig, ImageDataConfig):
+    """The kind is known once the source is read: the keys of every kind, checked then (check_data_keys)."""
+
+    kind: str = "auto"
+
+
+# --- the sections without variants
+
+
+@dataclass
+class TrainConfig(Section):
+    PATH: ClassVar[str] = "train"
+    epochs: int = setting(10, at_least(1))
+    batch_size: int = setting(64, positive)
+    lr: float = setting(1e-3, positive)
     lr_schedule: str = "constant"  # constant | iwae (Burda et al.'s 3^i passes at lr * 10^(-i/7))
-    adam_betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
-    adam_eps: float = 1e-8
-    seed: int = 0
-    device: str = "cpu"  # cpu | cuda | auto (cuda when available); under torchrun, cuda:LOCAL_RANK
-    precision: str = "fp32"  # fp32 | bf16 (autocast of the forward pass) | auto (bf16 where the hardware has it)
+    adam_betas: list[float] = setting([0.9, 0.999])
+    adam_eps: float = setting(1e-8, non_negative)
+    seed: int = setting(0, seed_range)
+    device: str = setting("cpu", one_of("cpu", "cuda", "auto"))  # auto: cuda when available; torchrun: LOCAL_RANK
+    # fp32 | bf16 (autocast of the forward pass) | auto (bf16 where the hardware has it)
+    precision: str = setting("fp32", one_of("fp32", "bf16", "auto"))
     compile: bool = False  # torch.compile the model and objective
     progress: bool = True  # a live progress bar when writing to a terminal
-    num_sample_images: int = 64  # size of the sample grid written at the end of training
+    num_sample_images: int = setting(64, at_least(1))  # size of the sample grid written at the end of training
+
+    def check(self) -> None:
+        betas = self.adam_betas
+        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+            raise ConfigError(
+                f"config key 'train.adam_betas' must be two numbers in [0, 1), e.g. [0.9, 0.999]; got {betas}."
+            )
 
 
 @dataclass
-class PriorConfig:
+class PriorConfig(Section):
     """The second stage of a VQ-VAE (`vaekit train-prior`): a gated PixelCNN over the training set's codes."""
 
-    hidden_channels: int = 64
-    num_layers: int = 8
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float = 1e-3
+    PATH: ClassVar[str] = "prior"
+    hidden_channels: int = setting(64, positive)
+    num_layers: int = setting(8, positive)
+    epochs: int = setting(10, positive)
+    batch_size: int = setting(64, positive)
+    lr: float = setting(1e-3, positive)
     lr_schedule: str = "constant"  # as train.lr_schedule
 
 
 @dataclass
-class EvalConfig:
-    batch_size: int = 1000
+class EvalConfig(Section):
+    PATH: ClassVar[str] = "eval"
+    batch_size: int = setting(1000, positive)
 
 
 @dataclass
-class Config:
-    model: ModelConfig = field(default_factory=ModelConfig)
-    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    prior: PriorConfig = field(default_factory=PriorConfig)
+class Config(Section):
+    model: ModelConfig = subsection(ModelConfig)
+    objective: ObjectiveConfig = subsection(ObjectiveConfig)
+    data: DataConfig = subsection(DataConfig)
+    train: TrainConfig = subsection(TrainConfig)
+    eval: EvalConfig = subsection(EvalConfig)
+    prior: PriorConfig = subsection(PriorConfig)
 
     def to_dict(self) -> dict[str, Any]:
+        """The keys of the chosen variants only: what is written is what the run uses."""
         return dataclasses.asdict(self)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
+    def check(self) -> None:
+        """The rules between sections."""
+        model, objective = self.model, self.objective
+        if (model.type == "vqvae") != (objective.name == "vq"):
+            raise ConfigError(
+                f"model.type={model.type} cannot train with objective.name={objective.name}: a VQ-VAE trains "
+                "with objective.name=vq, and objective vq needs model.type=vqvae. Set both or neither."
+            )
+        group = getattr(objective, "free_bits_group_size", 1)
+        latent_dim = getattr(model, "latent_dim", None)
+        if latent_dim is not None and latent_dim % group:
+            raise ConfigError(
+                f"config key 'objective.free_bits_group_size' ({group}) must be a positive divisor of "
+                f"model.latent_dim ({latent_dim})."
+            )
+
 
 # ---------------------------------------------------------------------------------------------------------
-# Validation: a plain dict -> dataclasses, with errors that name the key.
+# Checks: each section's keys by their rules, then the section's own check.
 
 
-def _did_you_mean(name: str, choices: typing.Iterable[str], prefix: str = "") -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" Did you mean '{prefix}{close[0]}'?" if close else ""
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+
+
+def _check_value(f: dataclasses.Field, value: Any, key: str) -> None:
+    """Numbers finite (every float of the config), then the key's rule."""
+    items = value if isinstance(value, list) else [value]
+    for i, item in enumerate(items):
+        if isinstance(item, float) and not math.isfinite(item):
+            where = f"{key}[{i}]" if isinstance(value, list) else key
+            raise ConfigError(f"config key '{where}' must be a finite number, got {item}.")
+    rule = f.metadata.get("rule")
+    problem = rule(value) if rule is not None else None
+    if problem:
+        raise ConfigError(f"config key '{key}' {problem}.")
+
+
+def check_section(section: Section) -> None:
+    """The rules of one section's keys and its own check (its subsections check themselves when built)."""
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if not isinstance(value, Section):
+            _check_value(f, value, _join(section.PATH, f.name))
+    if isinstance(section, VariantSection):
+        name = getattr(section, section.KEY)
+        schema = section.family().schema(name)
+        if type(section) is not schema:  # a variant's key changed after it was built: its keys are another's
+            raise ConfigError(
+                f"config key '{_join(section.PATH, section.KEY)}' was set to '{name}' in a section built as "
+                f"{section.variant()}: build it again, {section.base().__name__}({section.KEY}='{name}', ...)."
+            )
+    section.check()
+
+
+def validate(config: Config) -> None:
+    """Check every section of a config again (after a change, e.g. train.epochs on resume), then between them."""
+
+    def walk(section: Section) -> None:
+        for f in dataclasses.fields(section):
+            value = getattr(section, f.name)
+            if isinstance(value, Section):
+                walk(value)
+        check_section(section)
+
+    walk(config)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Building sections from plain dicts, with errors that name the key.
 
 
 def _type_name(tp: Any) -> str:
@@ -228,27 +672,222 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
     raise ConfigError(f"config key '{key}' must be {_type_name(tp)}, got {value!r} ({type(value).__name__}).")
 
 
-def from_dict(cls: type, data: dict[str, Any], prefix: str = "", base: Any = None) -> Any:
-    """Build dataclass `cls` from `data` on top of `base` (default: cls()), rejecting unknown keys."""
-    if not isinstance(data, dict):
-        where = f"'{prefix}'" if prefix else "the config"
-        raise ConfigError(f"{where} must be a mapping of keys to values, got {data!r}.")
-    obj = base if base is not None else cls()
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    for key, value in data.items():
-        full = f"{prefix}{key}"
-        if key not in names:
-            raise ConfigError(
-                f"unknown config key '{full}'.{_did_you_mean(str(key), names, prefix)} "
-                f"Valid keys{' under ' + prefix.rstrip('.') if prefix else ''}: {', '.join(names)}."
-            )
-        tp = hints[key]
-        if dataclasses.is_dataclass(tp):
-            setattr(obj, key, from_dict(tp, value, f"{full}.", getattr(obj, key)))
+_MODES = ("refuse", "defaults", "drop")  # what a layer's unused keys get, strictest first (module docstring)
+
+
+@dataclass
+class _Parse:
+    mode_of: Callable[[str], str]  # dotted key -> its layer's mode
+    unused: list[str] = field(default_factory=list)  # one message per section with unused keys
+
+
+def _is_family_base(cls: type) -> bool:
+    return isinstance(cls, type) and issubclass(cls, VariantSection) and cls.__dict__.get("FAMILY") is not None
+
+
+def _variants(cls: type) -> list[type]:
+    """The schemas a section of type `cls` may be: a family's variants, or `cls` itself."""
+    if _is_family_base(cls):
+        family = cls.family()
+        return [family.schema(name) for name in family.schema_names()]
+    return [cls]
+
+
+def _field(schema: type, key: str) -> dataclasses.Field | None:
+    return next((f for f in dataclasses.fields(schema) if f.name == key), None)
+
+
+def _takers(cls: type, key: str) -> list[type]:
+    """The variants of the family of `cls` that take `key`."""
+    if not issubclass(cls, VariantSection):
+        return []
+    return [s for s in _variants(cls.base()) if _field(s, key) is not None]
+
+
+def _value(tp: Any, value: Any, key: str, parse: _Parse) -> Any:
+    if isinstance(tp, type) and issubclass(tp, Section):
+        return value if isinstance(value, Section) else _build(tp, value, key, parse, top=False)
+    return _coerce(value, tp, key)
+
+
+def _leaves(tree: dict) -> list[str]:
+    """The dotted keys of the values in a nested dict."""
+    keys: list[str] = []
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            keys.extend(f"{key}.{leaf}" for leaf in _leaves(value))
         else:
-            setattr(obj, key, _coerce(value, tp, full))
-    return obj
+            keys.append(str(key))
+    return keys
+
+
+def _or(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _not_used(schema: type[VariantSection], path: str, keys: list[str], by: str | None = None) -> str:
+    """The refusal of `keys`: "config key 'objective.gamma' is not used by objective.name=elbo. objective elbo takes:
+    beta, ... Did you mean objective.name=capacity (which takes gamma)? Otherwise remove it."."""
+    choice = _join(path, schema.KEY)
+    quoted = ", ".join(f"'{_join(path, k)}'" for k in keys)
+    subject = f"config key {quoted} is" if len(keys) == 1 else f"config keys {quoted} are"
+    kind, name, takes = schema.family().kind, schema.variant(), schema.keys()
+    listing = f"{kind} {name} takes: {', '.join(takes)}." if takes else f"{kind} {name} takes no other key."
+    if by is not None:  # the variant was not chosen by a key but found (data.kind=auto): no other to suggest
+        return f"{subject} not used by {by}. {listing} Remove {'it' if len(keys) == 1 else 'them'}."
+    by_takers: dict[tuple[str, ...], list[str]] = {}
+    for key in keys:
+        by_takers.setdefault(tuple(s.variant() for s in _takers(schema, key.split(".")[0])), []).append(key)
+    hints = [
+        f"{choice}={_or(list(takers))} (which take{'s' if len(takers) == 1 else ''} {', '.join(group)})"
+        for takers, group in by_takers.items()
+    ]
+    return (
+        f"{subject} not used by {choice}={name}. {listing} Did you mean {' or '.join(hints)}? "
+        f"Otherwise remove {'it' if len(keys) == 1 else 'them'}."
+    )
+
+
+def _build(cls: type, raw: Any, path: str, parse: _Parse, top: bool = True) -> Any:
+    """The section `cls` at `path` from a dict of its keys: for a family, the variant its key names.
+
+    A key the variant does not take is checked by the rules of a variant that does (so a bad value is named as
+    such), then refused, left out, or left out with a warning, as the key's layer says (`parse.mode_of`).
+    """
+    if not isinstance(raw, dict):
+        where = f"'{path}'" if path else "the config"
+        raise ConfigError(f"{where} must be a mapping of keys to values, got {raw!r}.")
+    schema = cls
+    if _is_family_base(cls):
+        name = _coerce(raw[cls.KEY], str, _join(path, cls.KEY)) if cls.KEY in raw else cls.variant()
+        schema = cls.family().schema(name)
+    hints = typing.get_type_hints(schema)
+    kwargs: dict[str, Any] = {}
+    unused: list[str] = []
+    for key, value in raw.items():
+        full = _join(path, str(key))
+        own = _field(schema, key) if isinstance(key, str) else None
+        if own is not None:
+            kwargs[key] = _value(hints[key], value, full, parse)
+            continue
+        takers = _takers(schema, key) if isinstance(key, str) else []
+        if not takers:
+            known = sorted({f.name for s in _variants(cls) for f in dataclasses.fields(s)})
+            names = [f.name for f in dataclasses.fields(schema)]
+            chosen = f" ({_join(path, schema.KEY)}={schema.variant()})" if issubclass(schema, VariantSection) else ""
+            raise ConfigError(
+                f"unknown config key '{full}'.{_did_you_mean(str(key), known, _join(path, ''))} "
+                f"Valid keys{' under ' + path if path else ''}{chosen}: {', '.join(names)}."
+            )
+        taker_field = _field(takers[0], key)
+        checked = _value(typing.get_type_hints(takers[0])[key], value, full, parse)
+        if not isinstance(checked, Section):
+            _check_value(taker_field, checked, full)
+        mode = parse.mode_of(full)
+        is_default = checked == _default(taker_field)
+        if mode == "drop" and not is_default:
+            warnings.warn(
+                f"config key '{full}' ({value!r}) is not used by {_join(path, schema.KEY)}={schema.variant()}: "
+                "the run was trained without it, and it is left out.",
+                stacklevel=2,
+            )
+        if mode == "drop" or (mode == "defaults" and is_default):
+            continue
+        # a section a variant does not take is named by the keys given in it: 'model.vq.num_codes', not 'model.vq'
+        if isinstance(checked, Section) and isinstance(value, dict) and value:
+            unused.extend(f"{key}.{leaf}" for leaf in _leaves(value))
+        else:
+            unused.append(key)
+    if unused:
+        parse.unused.append(_not_used(schema, path, unused))
+    if top and parse.unused:  # before the checks between sections, which would hide the keys the user gave
+        raise ConfigError(" ".join(parse.unused))
+    return schema(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Layers: dotted keys, merged in order; a layer that chooses another variant drops the earlier keys it does not take.
+
+
+def _sections(root: type, path: str) -> dict[str, type]:
+    """Dotted path -> section type (a family's base) of every section any variant below `root` has."""
+    found: dict[str, type] = {}
+    for schema in _variants(root):
+        hints = typing.get_type_hints(schema)
+        for f in dataclasses.fields(schema):
+            tp = hints[f.name]
+            if isinstance(tp, type) and issubclass(tp, Section) and _join(path, f.name) not in found:
+                found[_join(path, f.name)] = tp
+                found.update(_sections(tp, _join(path, f.name)))
+    return found
+
+
+def _flatten(tree: dict, path: str, sections: dict[str, type], mode: str, out: dict[str, tuple[Any, str]]) -> None:
+    for key, value in tree.items():
+        full = _join(path, str(key))
+        if full in sections:
+            if not isinstance(value, dict):
+                raise ConfigError(f"'{full}' must be a mapping of keys to values, got {value!r}.")
+            _flatten(value, full, sections, mode, out)
+        else:
+            out[full] = (value, mode)
+
+
+def _resolve(layers: list[tuple[Any, str]], root: type | None = None, path: str = "") -> Any:
+    """Merge (tree, mode) layers in order and build `root` (default Config) from the result."""
+    root = root or Config
+    sections = _sections(root, path)
+    families = {p: cls for p, cls in [(path, root), *sections.items()] if _is_family_base(cls)}
+    merged: dict[str, tuple[Any, str]] = {}
+    for tree, mode in layers:
+        if not isinstance(tree, dict):
+            raise ConfigError(f"the config must be a mapping of keys to values, got {tree!r}.")
+        flat: dict[str, tuple[Any, str]] = {}
+        _flatten(tree, path, sections, mode, flat)
+        for where, base in families.items():
+            choice = _join(where, base.KEY)
+            if choice not in flat:
+                continue
+            new, old = flat[choice][0], merged.get(choice, (base.variant(),))[0]
+            if new == old or new not in base.family().schema_names():
+                continue
+            takes = {f.name for f in dataclasses.fields(base.family().schema(new))}
+            prefix = _join(where, "")
+            for key in [k for k in merged if k.startswith(prefix) and k[len(prefix) :].split(".")[0] not in takes]:
+                del merged[key]
+        merged.update(flat)
+    tree: dict[str, Any] = {}
+    for key, (value, _) in merged.items():
+        _set_dotted(tree, key[len(_join(path, "")) :] if path else key, value)
+
+    def mode_of(key: str) -> str:
+        if key in merged:
+            return merged[key][1]
+        below = [m for k, (_, m) in merged.items() if k.startswith(key + ".")]
+        return min(below, key=_MODES.index) if below else "refuse"
+
+    return _build(root, tree, path, _Parse(mode_of))
+
+
+def from_dict(cls: type, data: dict[str, Any], prefix: str = "", base: Any = None) -> Any:
+    """Build section `cls` (e.g. Config) from `data` on top of `base` (default: the defaults), refusing unknown keys
+    and keys its variants do not use."""
+    layers = [] if base is None else [(dataclasses.asdict(base), "drop")]
+    return _resolve([*layers, (data, "refuse")], cls, prefix.rstrip(".") or cls.PATH)
+
+
+def check_data_keys(cfg: DataConfig, kind: str) -> None:
+    """Refuse the keys of `cfg` that data of `kind` do not use, for data.kind=auto once the source is read.
+
+    A key counts as given when its value is not its default. The ConfigError names the keys, the kind and the
+    keys it takes, as the refusal of a key the chosen variant does not use does.
+    """
+    schema = DATA_KINDS.schema(kind)
+    takes = {f.name for f in dataclasses.fields(schema)}
+    given = [f.name for f in dataclasses.fields(cfg) if f.name not in takes and getattr(cfg, f.name) != _default(f)]
+    if given:
+        by = f"data of kind {kind} (data.kind={cfg.kind} read data '{cfg.source}' as {kind})"
+        raise ConfigError(_not_used(schema, cfg.PATH, given, by=by))
 
 
 def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
@@ -321,190 +960,21 @@ def load_config(
 
     Overrides are `key.sub=value` strings or (key, value) pairs, applied in order.
     """
-    config = Config()
+    layers: list[tuple[Any, str]] = []
     if preset is not None:
-        config = from_dict(Config, read_preset(preset), base=config)
+        layers.append((read_preset(preset), "refuse"))
     if path is not None:
-        config = from_dict(Config, read_yaml(path), base=config)
+        layers.append((read_yaml(path), "defaults"))
     items = overrides.items() if isinstance(overrides, dict) else overrides
     pairs = (parse_override(o) if isinstance(o, str) else o for o in items)
     tree: dict[str, Any] = {}
     for key, value in pairs:
         _set_dotted(tree, key, value)
-    config = from_dict(Config, tree, base=config)
-    validate(config)
-    return config
+    layers.append((tree, "refuse"))
+    return _resolve(layers)
 
 
 def config_from_dict(data: dict[str, Any]) -> Config:
-    """The inverse of Config.to_dict (used to rebuild a run's config)."""
-    config = from_dict(Config, data)
-    validate(config)
-    return config
-
-
-_CHOICES = {
-    "model.network.activation": ("relu", "tanh", "elu", "leaky_relu", "gelu", "silu"),
-    "model.likelihood.learn_sigma": ("none", "shared", "per_pixel", "per_column", "decoder"),
-    "model.likelihood.count": ("poisson", "negative_binomial"),
-    "data.kind": ("auto", "image", "table"),
-    "model.prior.type": ("standard_normal", "vamp"),
-    "data.binarize": ("none", "static", "dynamic"),
-    "train.device": ("cpu", "cuda", "auto"),
-    "train.precision": ("fp32", "bf16", "auto"),
-}
-
-
-MAX_SEED = 2**63 - 1  # seeds feed numpy's SeedSequence and torch generators: non-negative 63-bit integers
-MAX_SIDE = 2**16  # image sides and channel counts (data.resize, data.center_crop, a run's data shape)
-MAX_WIDTH = 2**16  # latent sizes, hidden widths, channels, codebook sizes: larger ones cannot be allocated sensibly
-
-
-def _leaves(tree: dict[str, Any], prefix: str = ""):
-    """(dotted key, value) of every leaf of a nested dict, list items included."""
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            yield from _leaves(value, f"{prefix}{key}.")
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                yield f"{prefix}{key}[{i}]", item
-        else:
-            yield f"{prefix}{key}", value
-
-
-def _validate_ranges(config: Config, tree: dict[str, Any]) -> None:
-    """Finite numbers, seeds, Adam's constants and sizes that can be allocated, each error naming its key."""
-    for key, value in _leaves(tree):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(f"config key '{key}' must be a finite number, got {value}.")
-    for key, seed in (("train.seed", config.train.seed), ("data.split_seed", config.data.split_seed)):
-        if not 0 <= seed <= MAX_SEED:
-            raise ConfigError(f"config key '{key}' must be an integer from 0 to 2^63 - 1, got {seed}.")
-    betas = config.train.adam_betas
-    if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-        raise ConfigError(
-            f"config key 'train.adam_betas' must be two numbers in [0, 1), e.g. [0.9, 0.999]; got {betas}."
-        )
-    if config.train.adam_eps < 0:
-        raise ConfigError(f"config key 'train.adam_eps' must be >= 0, got {config.train.adam_eps}.")
-    if config.train.num_sample_images < 1:
-        raise ConfigError(
-            f"config key 'train.num_sample_images' must be at least 1, got {config.train.num_sample_images}."
-        )
-    model = config.model
-    sizes = {
-        "model.latent_dim": [model.latent_dim],
-        "model.network.hidden": model.network.hidden,
-        "model.network.channels": model.network.channels,
-        "model.hierarchy.upper_dims": model.hierarchy.upper_dims,
-        "model.hierarchy.hidden": model.hierarchy.hidden,
-        "model.prior.components": [model.prior.components],
-        "model.num_classes": [model.num_classes],
-        "model.vq.num_codes": [model.vq.num_codes],
-        "model.vq.embedding_dim": [model.vq.embedding_dim],
-        "model.vq.hidden_channels": [model.vq.hidden_channels],
-    }
-    for key, values in sizes.items():
-        if any(v > MAX_WIDTH for v in values):
-            raise ConfigError(f"config key '{key}' holds a size above {MAX_WIDTH} ({values}); use a smaller one.")
-
-
-def validate(config: Config) -> None:
-    """Value checks that types alone do not express; registry names are checked by the registries."""
-    tree = config.to_dict()
-    _validate_ranges(config, tree)
-    for dotted, choices in _CHOICES.items():
-        value: Any = tree
-        for part in dotted.split("."):
-            value = value[part]
-        if value not in choices:
-            raise ConfigError(
-                f"config key '{dotted}' is '{value}'.{_did_you_mean(str(value), choices)} "
-                f"Choose one of: {', '.join(choices)}."
-            )
-    positive = {
-        "model.latent_dim": config.model.latent_dim,
-        "objective.num_samples": config.objective.num_samples,
-        "train.batch_size": config.train.batch_size,
-        "eval.batch_size": config.eval.batch_size,
-        "train.lr": config.train.lr,
-        "model.likelihood.sigma": config.model.likelihood.sigma,
-    }
-    for key, value in positive.items():
-        if value <= 0:
-            raise ConfigError(f"config key '{key}' must be positive, got {value}.")
-    if config.train.epochs < 1:
-        raise ConfigError(f"config key 'train.epochs' (--epochs) must be at least 1, got {config.train.epochs}.")
-    if config.objective.beta < 0:
-        raise ConfigError(f"config key 'objective.beta' must be >= 0, got {config.objective.beta}.")
-    if config.objective.warmup_steps < 0 or config.objective.warmup_epochs < 0:
-        raise ConfigError("config keys 'objective.warmup_steps' and 'objective.warmup_epochs' must be >= 0.")
-    group = config.objective.free_bits_group_size
-    if group <= 0 or config.model.latent_dim % group:
-        raise ConfigError(
-            f"config key 'objective.free_bits_group_size' ({group}) must be a positive divisor of "
-            f"model.latent_dim ({config.model.latent_dim})."
-        )
-    if not 0.0 < config.data.test_fraction < 1.0:
-        raise ConfigError(f"config key 'data.test_fraction' must be in (0, 1), got {config.data.test_fraction}.")
-    for key in ("resize", "center_crop"):
-        value = getattr(config.data, key)
-        sides = [value] if isinstance(value, int) else value or []
-        if value is not None and (len(sides) not in (1, 2) or not all(0 < v <= MAX_SIDE for v in sides)):
-            raise ConfigError(
-                f"config key 'data.{key}' must be a side S or [H, W] with sides from 1 to {MAX_SIDE}, got {value}."
-            )
-    if any(h <= 0 for h in config.model.network.hidden + config.model.network.channels):
-        raise ConfigError("config keys 'model.network.hidden' and 'model.network.channels' must be positive sizes.")
-    _validate_latent_structure(config)
-    _validate_vq(config)
-
-
-def _validate_latent_structure(config: Config) -> None:
-    """model.prior, model.hierarchy and model.num_classes."""
-    model = config.model
-    if model.prior.components <= 0 or model.prior.pseudo_inputs_std < 0:
-        raise ConfigError(
-            "config keys 'model.prior.components' must be positive and 'model.prior.pseudo_inputs_std' >= 0, got "
-            f"{model.prior.components} and {model.prior.pseudo_inputs_std}."
-        )
-    if any(d <= 0 for d in model.hierarchy.upper_dims + model.hierarchy.hidden):
-        raise ConfigError(
-            "config keys 'model.hierarchy.upper_dims' and 'model.hierarchy.hidden' must be positive sizes."
-        )
-    if model.num_classes < 0:
-        raise ConfigError(f"config key 'model.num_classes' must be >= 0, got {model.num_classes}.")
-
-
-def _validate_vq(config: Config) -> None:
-    """The VQ-VAE's sections: model.vq, the objective's vq keys, and prior (the second stage)."""
-    vq, objective, prior = config.model.vq, config.objective, config.prior
-    positive = {
-        "model.vq.num_codes": vq.num_codes,
-        "model.vq.embedding_dim": vq.embedding_dim,
-        "model.vq.hidden_channels": vq.hidden_channels,
-        "prior.hidden_channels": prior.hidden_channels,
-        "prior.num_layers": prior.num_layers,
-        "prior.batch_size": prior.batch_size,
-        "prior.lr": prior.lr,
-        "prior.epochs": prior.epochs,
-    }
-    for key, value in positive.items():
-        if value <= 0:
-            raise ConfigError(f"config key '{key}' must be positive, got {value}.")
-    non_negative = {
-        "model.vq.num_residual_blocks": vq.num_residual_blocks,
-        "objective.commitment": objective.commitment,
-        "objective.revive_every": objective.revive_every,
-        "objective.revive_threshold": objective.revive_threshold,
-    }
-    for key, value in non_negative.items():
-        if value < 0:
-            raise ConfigError(f"config key '{key}' must be >= 0, got {value}.")
-    if not 0.0 < vq.decay < 1.0:
-        raise ConfigError(f"config key 'model.vq.decay' must be in (0, 1), got {vq.decay}.")
-    if (config.model.type == "vqvae") != (objective.name == "vq"):
-        raise ConfigError(
-            f"model.type={config.model.type} cannot train with objective.name={objective.name}: a VQ-VAE trains "
-            "with objective.name=vq, and objective vq needs model.type=vqvae. Set both or neither."
-        )
+    """The inverse of Config.to_dict, used to rebuild a run's config: keys its variants do not take (every config.yaml
+    written before the variants had schemas holds every key) are left out, with a warning unless at their default."""
+    return _resolve([(data, "drop")])

@@ -1,4 +1,9 @@
-"""Name -> builder tables, so that choosing a network, likelihood or objective is a lookup, not an if/elif."""
+"""Name -> builder tables, so that choosing a network, likelihood or objective is a lookup, not an if/elif.
+
+A family of config variants (model types, objectives, likelihoods, priors, data kinds) also registers each
+variant's config schema here, under the entry's name (vaekit.config defines and registers them: the config tree is
+parsed before any builder module is imported). `registry.schema(name)` is the schema of entry `name`.
+"""
 
 from __future__ import annotations
 
@@ -19,24 +24,51 @@ class Registry(Generic[T]):
         self.kind = kind
         self.config_key = config_key  # the config key that names an entry, for error messages
         self._builders: dict[str, T] = {}
+        self._schemas: dict[str, type] = {}
 
     def register(self, name: str) -> Callable[[T], T]:
         def add(builder: T) -> T:
             if name in self._builders:
                 raise ValueError(f"{self.kind} '{name}' is registered twice")
+            if self._schemas and name not in self._schemas:
+                # an entry whose config could not be written would be unreachable: register its schema first
+                raise ValueError(f"{self.kind} '{name}' has no config schema (register one with register_schema)")
             self._builders[name] = builder
             return builder
 
         return add
 
+    def register_schema(self, name: str) -> Callable[[type], type]:
+        """Register the config schema of entry `name` (a dataclass of vaekit.config; its keys are the entry's)."""
+
+        def add(schema: type) -> type:
+            if name in self._schemas:
+                raise ValueError(f"{self.kind} '{name}' has two config schemas")
+            self._schemas[name] = schema
+            return schema
+
+        return add
+
+    def schema(self, name: str) -> type:
+        """The config schema of entry `name`; a ConfigError naming the choices if there is none."""
+        if name not in self._schemas:
+            raise self._unknown(name, sorted(self._schemas))
+        return self._schemas[name]
+
+    def schema_names(self) -> list[str]:
+        """The names with a schema, in the order they were registered (the commonest first)."""
+        return list(self._schemas)
+
+    def _unknown(self, name: str, names: list[str]) -> ConfigError:
+        close = difflib.get_close_matches(str(name), names, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        return ConfigError(
+            f"unknown {self.kind} '{name}' (config key '{self.config_key}').{hint} Choose one of: {', '.join(names)}."
+        )
+
     def get(self, name: str) -> T:
         if name not in self._builders:
-            close = difflib.get_close_matches(name, self.names(), n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(
-                f"unknown {self.kind} '{name}' (config key '{self.config_key}').{hint} "
-                f"Choose one of: {', '.join(self.names())}."
-            )
+            raise self._unknown(name, self.names())
         return self._builders[name]
 
     def names(self) -> list[str]:
@@ -54,6 +86,7 @@ class ModelEntry:
     tiny: config overrides for a model small enough for the contract tests.
     remove_capabilities: model config -> the capabilities that config takes away.
     kinds: the kinds of data (vaekit.spec.KINDS) it models.
+    Its config schema (the keys of model.type=<name>) is MODELS.schema(name), registered by vaekit.config.
     """
 
     build: Callable[[Any, Any], Any]
@@ -71,4 +104,6 @@ NETWORKS: Registry = Registry("network", "model.network.type")
 LIKELIHOODS: Registry = Registry("likelihood", "model.likelihood.type")
 MODELS: Registry = Registry("model", "model.type")
 OBJECTIVES: Registry = Registry("objective", "objective.name")
+PRIORS: Registry = Registry("prior", "model.prior.type")
+DATA_KINDS: Registry = Registry("data kind", "data.kind")  # schemas only so far; the readers choose by kind
 EVALUATIONS: Registry = Registry("evaluation", "a model entry's evaluation")  # test metrics, report, log line

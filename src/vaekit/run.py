@@ -95,7 +95,7 @@ def read_spec(path: Path) -> DataSpec:
             return DataSpec.from_json(file.read_text(encoding="utf-8"), str(file))
         except (OSError, UnicodeDecodeError) as exc:
             raise RunError(f"cannot read '{file}' ({exc}). The run directory is damaged.") from None
-    levels = read_config(path).model.likelihood.levels
+    levels = getattr(read_config(path).model.likelihood, "levels", 0)
     return DataSpec.image(read_data_shape(path / WEIGHTS), levels if levels >= 2 else None)
 
 

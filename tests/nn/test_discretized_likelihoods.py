@@ -169,7 +169,8 @@ def test_discretized_likelihoods_refuse_unknown_levels_and_bad_options():
 def test_models_decode_to_the_parameters_the_head_needs(model_type, network):
     cfg = ModelConfig(type=model_type, latent_dim=3, num_classes=2 if model_type == "cvae" else 0)
     cfg.network.type, cfg.network.hidden, cfg.network.channels = network, [16], [4, 8]
-    cfg.hierarchy.upper_dims, cfg.hierarchy.hidden = [2], [8]
+    if model_type == "hvae":  # the other models take no model.hierarchy
+        cfg.hierarchy.upper_dims, cfg.hierarchy.hidden = [2], [8]
     cfg.likelihood = LikelihoodConfig(type="discretized_logistic", components=2, levels=256)
     model = build_model(cfg, (3, 8, 8), seed=0)
     x = torch.randint(0, 256, (4, 3, 8, 8)).float() / 255

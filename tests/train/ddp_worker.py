@@ -16,9 +16,9 @@ from vaekit.train.loop import train_epoch
 from vaekit.workflow.training import prepare
 
 data, out, extra = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
-config = vaekit.load_config(
-    overrides=[f"data.source={data}", "model.latent_dim=2", "model.network.hidden=[16]", "train.batch_size=32", *extra]
-)
+# a VQ-VAE is sized by model.vq: it takes no model.latent_dim or model.network
+tiny_vae = [] if "model.type=vqvae" in extra else ["model.latent_dim=2", "model.network.hidden=[16]"]
+config = vaekit.load_config(overrides=[f"data.source={data}", *tiny_vae, "train.batch_size=32", *extra])
 p = prepare(config)
 rank = p.ctx.rank
 before = {k: v.clone() for k, v in p.model.state_dict().items()}

@@ -14,7 +14,7 @@ from torch import nn
 
 from vaekit.config import LatentPriorConfig
 from vaekit.distributions import DiagonalGaussian, GaussianMixture, standard_normal
-from vaekit.registry import Registry
+from vaekit.registry import PRIORS
 
 PosteriorMap = Callable[[torch.Tensor], DiagonalGaussian]  # encoder inputs (K, ...) -> q(z|x), batch shape (K,)
 
@@ -65,7 +65,7 @@ class PriorEntry:
     needs_posterior: bool  # the prior is a function of the encoder (and so of an unconditional posterior)
 
 
-PRIORS: Registry = Registry("prior", "model.prior.type")
+# Each entry's config schema is registered under the same name in vaekit.config (StandardNormalPriorConfig, ...).
 PRIORS.register("standard_normal")(PriorEntry(lambda cfg, shape, dim, bounded: StandardNormalPrior(dim), True, False))
 PRIORS.register("vamp")(
     PriorEntry(

@@ -22,7 +22,6 @@ import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Distribution
 
-from vaekit.errors import ConfigError
 from vaekit.spec import DataSpec
 
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -213,9 +212,5 @@ class ColumnsLikelihood(nn.Module):
 
 
 def build_columns(cfg, spec: DataSpec) -> ColumnsLikelihood:
-    if cfg.learn_sigma not in ("none", "shared", "per_column", "decoder"):
-        raise ConfigError(
-            f"model.likelihood.learn_sigma={cfg.learn_sigma} is for images; the columns likelihood takes none, shared, "
-            "per_column (one sigma per real column) or decoder (a function of z)."
-        )
+    """The head of model.likelihood.type=columns (its keys are checked by its schema, vaekit.config)."""
     return ColumnsLikelihood(spec, cfg.sigma, cfg.learn_sigma, cfg.count)

@@ -160,43 +160,23 @@ def _levels(cfg: LikelihoodConfig) -> int:
     return cfg.levels
 
 
-def _no_sigma(cfg: LikelihoodConfig) -> None:
-    if cfg.learn_sigma != "none":
-        raise ConfigError(
-            f"model.likelihood.learn_sigma applies to the gaussian likelihoods only, not {cfg.type}; remove it."
-        )
-
-
-def _pixel_sigma(cfg: LikelihoodConfig) -> None:
-    if cfg.learn_sigma == "per_column":
-        raise ConfigError(
-            "model.likelihood.learn_sigma=per_column is for tables (model.likelihood.type=columns); for images use "
-            "per_pixel."
-        )
-
-
 def _build_bernoulli(cfg: LikelihoodConfig, spec: DataSpec) -> nn.Module:
-    _no_sigma(cfg)
     return BernoulliLikelihood(spec.event_shape)
 
 
 def _build_gaussian(cfg: LikelihoodConfig, spec: DataSpec) -> nn.Module:
-    _pixel_sigma(cfg)
     return GaussianLikelihood(spec.event_shape, cfg.sigma, cfg.learn_sigma)
 
 
 def _build_discretized_gaussian(cfg: LikelihoodConfig, spec: DataSpec) -> nn.Module:
-    _pixel_sigma(cfg)
     return DiscretizedGaussianLikelihood(spec.event_shape, cfg.sigma, cfg.learn_sigma, _levels(cfg))
 
 
 def _build_discretized_logistic(cfg: LikelihoodConfig, spec: DataSpec) -> nn.Module:
-    _no_sigma(cfg)
-    if cfg.components < 1:
-        raise ConfigError(f"model.likelihood.components must be at least 1, got {cfg.components}.")
     return DiscretizedLogisticLikelihood(spec.event_shape, cfg.components, _levels(cfg))
 
 
+# Each entry's config schema (its keys and their rules) is registered under the same name in vaekit.config.
 LIKELIHOODS.register("bernoulli")(LikelihoodEntry(_build_bernoulli, "binary"))
 LIKELIHOODS.register("gaussian")(LikelihoodEntry(_build_gaussian, "real"))
 LIKELIHOODS.register("discretized_gaussian")(LikelihoodEntry(_build_discretized_gaussian, "levels"))

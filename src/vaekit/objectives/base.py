@@ -8,7 +8,6 @@ from typing import NamedTuple
 import torch
 
 from vaekit.config import ObjectiveConfig
-from vaekit.errors import ConfigError
 from vaekit.registry import OBJECTIVES
 
 
@@ -22,9 +21,10 @@ class LossOutput(NamedTuple):
 def build_objective(cfg: ObjectiveConfig, steps_per_epoch: int = 1, *, capabilities: frozenset[str]):
     """The objective named by cfg.name (registered by the modules that vaekit.objectives imports).
 
-    `capabilities` are the model's (vaekit.models.capabilities), for the options that need one (free bits per
-    dimension or per layer, a factorized posterior); `steps_per_epoch` converts schedules given in epochs
-    (objective.warmup_epochs) to steps.
+    cfg is the schema of the objective's variant (vaekit.config: ElboConfig, IwaeConfig, ...), whose keys and values
+    were checked when it was built. `capabilities` are the model's (vaekit.models.capabilities), for the options
+    that need one (free bits per dimension or per layer, a factorized posterior); `steps_per_epoch` converts
+    schedules given in epochs (objective.warmup_epochs) to steps.
     """
     return OBJECTIVES.get(cfg.name)(cfg, steps_per_epoch, capabilities)
 
@@ -37,14 +37,3 @@ def schedule_steps(steps: int, epochs: float, steps_per_epoch: int) -> int:
 def linear_ramp(step: int, steps: int) -> float:
     """min(1, step / steps): 0 at step 0, 1 from `steps` on, and 1 throughout when steps <= 0."""
     return 1.0 if steps <= 0 else min(1.0, step / steps)
-
-
-def refuse_kl_options(cfg: ObjectiveConfig, what: str, instead: str) -> None:
-    """For objectives that handle the KL themselves: the ELBO's KL options (beta, warm-up, free bits) are errors.
-
-    The message is "objective.name=<name> <what>: objective.beta must be 1 and warmup/free_bits 0. <instead>".
-    """
-    if cfg.beta != 1.0 or cfg.warmup_steps or cfg.warmup_epochs or cfg.free_bits:
-        raise ConfigError(
-            f"objective.name={cfg.name} {what}: objective.beta must be 1 and warmup/free_bits 0. {instead}"
-        )

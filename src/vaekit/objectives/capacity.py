@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
-from vaekit.config import ObjectiveConfig
-from vaekit.errors import ConfigError
-from vaekit.objectives.base import LossOutput, linear_ramp, refuse_kl_options, schedule_steps
+from vaekit.config import CapacityConfig
+from vaekit.objectives.base import LossOutput, linear_ramp, schedule_steps
 from vaekit.objectives.elbo import elbo_metrics, elbo_terms
 from vaekit.registry import OBJECTIVES
 
@@ -44,14 +43,6 @@ class CapacityElbo:
 
 
 @OBJECTIVES.register("capacity")
-def build_capacity(cfg: ObjectiveConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> CapacityElbo:
-    refuse_kl_options(
-        cfg,
-        "weights |KL - C| by objective.gamma and schedules C itself",
-        "Use objective.gamma, objective.capacity_max and objective.capacity_steps (or capacity_epochs).",
-    )
-    for key in ("gamma", "capacity_max", "capacity_steps", "capacity_epochs"):
-        if getattr(cfg, key) < 0:
-            raise ConfigError(f"config key 'objective.{key}' must be >= 0, got {getattr(cfg, key)}.")
+def build_capacity(cfg: CapacityConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> CapacityElbo:
     steps = schedule_steps(cfg.capacity_steps, cfg.capacity_epochs, steps_per_epoch)
     return CapacityElbo(cfg.gamma, cfg.capacity_max, steps, cfg.num_samples)

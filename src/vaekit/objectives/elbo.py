@@ -14,7 +14,7 @@ from typing import NamedTuple
 import torch
 from torch.distributions import Distribution
 
-from vaekit.config import ObjectiveConfig
+from vaekit.config import ElboConfig
 from vaekit.errors import ConfigError
 from vaekit.objectives.base import LossOutput, linear_ramp, schedule_steps
 from vaekit.registry import OBJECTIVES
@@ -71,7 +71,7 @@ def kl_parts(model, terms: ElboTerms, per: str) -> torch.Tensor:
     return model.kl_per_dim(terms.qz_x)
 
 
-def free_bits_unit(cfg: ObjectiveConfig, capabilities: frozenset[str]) -> str:
+def free_bits_unit(cfg: ElboConfig, capabilities: frozenset[str]) -> str:
     """What free bits are counted over for a model with these capabilities: "dim", or "layer"."""
     if "kl_per_dim" in capabilities:
         return "dim"
@@ -119,9 +119,7 @@ class Elbo:
 
 
 @OBJECTIVES.register("elbo")
-def build_elbo(cfg: ObjectiveConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> Elbo:
-    if cfg.free_bits < 0:
-        raise ConfigError(f"objective.free_bits must be >= 0 nats, got {cfg.free_bits}.")
+def build_elbo(cfg: ElboConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> Elbo:
     per = free_bits_unit(cfg, capabilities) if cfg.free_bits > 0 else "dim"
     warmup = schedule_steps(cfg.warmup_steps, cfg.warmup_epochs, steps_per_epoch)
     return Elbo(cfg.beta, cfg.num_samples, warmup, cfg.free_bits, cfg.free_bits_group_size, per)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
-from vaekit.config import ObjectiveConfig
-from vaekit.objectives.base import LossOutput, refuse_kl_options
+from vaekit.config import IwaeConfig
+from vaekit.objectives.base import LossOutput
 from vaekit.registry import OBJECTIVES
 
 
@@ -50,6 +50,5 @@ class Iwae:
 
 
 @OBJECTIVES.register("iwae")
-def build_iwae(cfg: ObjectiveConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> Iwae:
-    refuse_kl_options(cfg, "has no separate KL term", "Use objective.name=elbo for a weighted KL.")
+def build_iwae(cfg: IwaeConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> Iwae:
     return Iwae(cfg.num_samples)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch.distributions import Normal
 
-from vaekit.config import ObjectiveConfig
+from vaekit.config import BetaTcvaeConfig
 from vaekit.distributions import DiagonalGaussian
 from vaekit.errors import ConfigError
 from vaekit.objectives.base import LossOutput
@@ -61,15 +61,10 @@ class BetaTcvae:
 
 
 @OBJECTIVES.register("beta_tcvae")
-def build_beta_tcvae(cfg: ObjectiveConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> BetaTcvae:
+def build_beta_tcvae(cfg: BetaTcvaeConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> BetaTcvae:
     if "kl_per_dim" not in capabilities:
         raise ConfigError(
             "objective.name=beta_tcvae splits the KL of a factorized Gaussian posterior under the N(0, I) prior; "
             "use it with model.type=vae (or cvae) and model.prior.type=standard_normal."
-        )
-    if cfg.warmup_steps or cfg.warmup_epochs or cfg.free_bits:
-        raise ConfigError(
-            "objective.name=beta_tcvae has no warm-up or free bits: set objective.warmup_steps, warmup_epochs "
-            "and free_bits to 0. objective.beta weights the total correlation."
         )
     return BetaTcvae(cfg.beta, cfg.num_samples)

@@ -13,8 +13,7 @@ from typing import NamedTuple
 
 import torch
 
-from vaekit.config import ObjectiveConfig
-from vaekit.errors import ConfigError
+from vaekit.config import VqObjectiveConfig
 from vaekit.models.quantizer import Quantized, VectorQuantizer
 from vaekit.objectives.base import LossOutput
 from vaekit.registry import OBJECTIVES
@@ -72,10 +71,5 @@ class VQObjective:
 
 
 @OBJECTIVES.register("vq")
-def build_vq(cfg: ObjectiveConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> VQObjective:
-    if cfg.beta != 1.0 or cfg.num_samples != 1 or cfg.warmup_steps or cfg.warmup_epochs or cfg.free_bits:
-        raise ConfigError(
-            "objective.name=vq has no KL term and no sampling: objective.beta and num_samples must be 1 and "
-            "warmup/free_bits 0. The commitment weight is objective.commitment (0.25 in the paper)."
-        )
+def build_vq(cfg: VqObjectiveConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> VQObjective:
     return VQObjective(cfg.commitment, cfg.revive_every, cfg.revive_threshold)

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import torch
 
-from vaekit.config import Config, DataConfig
+from vaekit.config import Config, DataConfig, check_data_keys
 from vaekit.data import Binarization, ImageData, default_data_dir, load_data
 from vaekit.data.stream import DiskImages, stream_data
 from vaekit.data.tables import TableData, TableOptions, is_table_source, load_table
 from vaekit.data.transforms import ImageTransforms
 from vaekit.data.types import to_unit
-from vaekit.errors import ConfigError, DataError
+from vaekit.errors import DataError
 from vaekit.models import capabilities
 from vaekit.nn.likelihoods import likelihood_support
 from vaekit.spec import DataSpec
@@ -55,6 +55,7 @@ def load_run_data(config: Config, device: torch.device | str, spec: DataSpec | N
     """
     if is_table_source(config.data.source, config.data.kind):
         return _table_run_data(config, device, spec)
+    check_data_keys(config.data, "image")
     data = load_configured(config.data, progress=config.train.progress)
     if isinstance(data.train, DiskImages) and config.data.binarize == "static":
         raise DataError(
@@ -94,19 +95,12 @@ def image_spec(config: Config, shape: tuple[int, ...], levels: int | None) -> Da
     return DataSpec.image(shape, levels, preprocessing)
 
 
-_IMAGE_KEYS = ("binarize", "grayscale", "resize", "center_crop", "invert", "stream", "cache_dir")
 _IMAGE_LIKELIHOOD_DEFAULT = "bernoulli"  # the config's default likelihood, which a table replaces by its own
 
 
 def _table_run_data(config: Config, device: torch.device | str, spec: DataSpec | None) -> RunData:
     """A table: its rows encoded as the spec says, labels for a conditional model; no binarization."""
-    defaults = DataConfig()
-    given = [k for k in _IMAGE_KEYS if getattr(config.data, k) != getattr(defaults, k)]
-    if given:
-        raise ConfigError(
-            f"data.{given[0]} applies to images, and data '{config.data.source}' is a table. Remove it; a table "
-            "takes data.columns, data.drop, data.label and data.test_fraction."
-        )
+    check_data_keys(config.data, "table")
     if config.model.likelihood.type == _IMAGE_LIKELIHOOD_DEFAULT:
         config.model.likelihood.type = "columns"  # a table's own likelihood; the run's config.yaml records it
     data = load_configured(config.data, spec=spec)

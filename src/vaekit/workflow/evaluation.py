@@ -135,7 +135,7 @@ def evaluate_run(
     report.update(
         data=config.data.source,
         split=split,
-        binarize=config.data.binarize,
+        binarize=getattr(config.data, "binarize", None),  # images only
         levels=loaded.levels,
         subset=subset,
         seed=seed,
