@@ -748,6 +748,22 @@ def _not_used(schema: type[VariantSection], path: str, keys: list[str], by: str 
     )
 
 
+def _checked_by_a_taker(takers: list[type], key: str, value: Any, full: str, parse: _Parse) -> tuple[Any, Any]:
+    """(field, checked value) of the first variant taking `key` whose rules accept `value` (learn_sigma=per_column
+    is the columns likelihood's, not the gaussian's); the first variant's error when none does."""
+    first: ConfigError | None = None
+    for taker in takers:
+        taker_field = _field(taker, key)
+        try:
+            checked = _value(typing.get_type_hints(taker)[key], value, full, parse)
+            if not isinstance(checked, Section):
+                _check_value(taker_field, checked, full)
+            return taker_field, checked
+        except ConfigError as err:
+            first = first or err
+    raise first
+
+
 def _build(cls: type, raw: Any, path: str, parse: _Parse, top: bool = True) -> Any:
     """The section `cls` at `path` from a dict of its keys: for a family, the variant its key names.
 
@@ -779,10 +795,7 @@ def _build(cls: type, raw: Any, path: str, parse: _Parse, top: bool = True) -> A
                 f"unknown config key '{full}'.{_did_you_mean(str(key), known, _join(path, ''))} "
                 f"Valid keys{' under ' + path if path else ''}{chosen}: {', '.join(names)}."
             )
-        taker_field = _field(takers[0], key)
-        checked = _value(typing.get_type_hints(takers[0])[key], value, full, parse)
-        if not isinstance(checked, Section):
-            _check_value(taker_field, checked, full)
+        taker_field, checked = _checked_by_a_taker(takers, key, value, full, parse)
         mode = parse.mode_of(full)
         is_default = checked == _default(taker_field)
         if mode == "drop" and not is_default:
