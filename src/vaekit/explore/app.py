@@ -190,6 +190,9 @@ def create_app(run: Run, explorer: Explorer | None = None) -> Starlette:
     async def index(request: Request) -> Response:
         return FileResponse(str(STATIC / "index.html"))
 
+    async def favicon(request: Request) -> Response:  # browsers ask for /favicon.ico whatever the page links
+        return FileResponse(str(STATIC / "favicon.svg"), media_type="image/svg+xml")
+
     async def info(request: Request) -> Response:
         return JSONResponse(ex.info())
 
@@ -254,6 +257,7 @@ def create_app(run: Run, explorer: Explorer | None = None) -> Starlette:
 
     routes = [
         Route("/", index),
+        Route("/favicon.ico", favicon),
         Route("/api/info", info),
         Route("/api/map", latent_map),
         Route("/api/decode", decode, methods=["POST"]),
