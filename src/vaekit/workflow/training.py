@@ -115,7 +115,8 @@ def announce_data(p: Prepared, log: Log | None) -> None:
         return
     for line in summary_lines(p.data.data):
         log(line)
-    for warning in data_warnings(p.data.data, p.config.train.batch_size):
+    mlp = p.config.model.network.type == "mlp" and p.config.model.type != "vqvae"  # the VQ-VAE is conv always
+    for warning in data_warnings(p.data.data, p.config.train.batch_size, mlp=mlp):
         log(f"warning: {warning}")
 
 
