@@ -1,6 +1,6 @@
 """A corpus of malformed inputs, as a hostile or unlucky user gives them: data files, configs, run directories and
 command arguments. Every one must end with exit status 2, no traceback, a message naming the problem, and nothing
-written or changed on disk (the run directory's lock file, an empty marker, aside)."""
+written or changed on disk (the run directory's lock file, which names the process that last held it, aside)."""
 
 from __future__ import annotations
 
