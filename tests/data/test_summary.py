@@ -30,6 +30,23 @@ def test_the_summary_states_source_counts_shape_values_split_and_storage(tmp_pat
     assert "256 levels" in second and "held in memory as uint8 (0.2 MiB)" in second and "transforms: none" in second
 
 
+def test_the_labels_found_and_grayscale_images_made_rgb_are_stated(tmp_path: Path) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for i in range(12):  # class folders 3 and 7; every third image RGB, so the set is RGB and the others converted
+        shape = (6, 6, 3) if i % 3 == 0 else (6, 6)
+        folder = tmp_path / "imgs" / ("3" if i % 2 else "7")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)).save(folder / f"{i}.png")
+    _, second = summary_lines(load_data(str(tmp_path / "imgs")))
+    assert "3x6x6 (RGB)" in second and "8 of 12 images grayscale, made RGB (their one channel repeated)" in second
+    assert "labels 0..1 (2 classes)" in second
+    np.save(tmp_path / "x.npy", _ink_on_paper(20, 4))
+    _, plain = summary_lines(load_data(str(tmp_path / "x.npy")))
+    assert "no labels" in plain and "made RGB" not in plain
+
+
 def test_a_held_out_split_and_the_transforms_are_stated(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", _ink_on_paper(50, 20))
     from vaekit.data.transforms import ImageTransforms

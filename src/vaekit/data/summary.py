@@ -46,10 +46,21 @@ def summary_lines(data: ImageData) -> list[str]:
         f"({'grayscale' if c == 1 else 'RGB'}); {info.values if info else 'float32 in [0, 1]'}; range "
         f"[{lo:.3g}, {hi:.3g}]; {'binary' if data.is_binary else 'not binary'}; "
         f"{f'{data.levels} levels' if data.levels else 'continuous'}; background {bg:.2g} "
-        f"({'light' if bg >= 0.5 else 'dark'}); transforms: {info.transforms if info else 'none'}; {where} as "
+        f"({'light' if bg >= 0.5 else 'dark'}); {labels_note(data)}; transforms: {info.transforms if info else 'none'}"
+        f"{''.join(f'; {note}' for note in info.notes) if info else ''}; {where} as "
         f"{'uint8' if x.dtype == torch.uint8 else 'float32'} ({stored / 2**20:,.1f} MiB)"
     )
     return [first, second]
+
+
+def labels_note(data: ImageData) -> str:
+    """The labels found: how many classes, and which values (a conditional model needs them; the map colours)."""
+    if data.train_labels is None:
+        return "no labels"
+    values = torch.cat([data.train_labels, data.test_labels]).unique()  # sorted
+    low, high = int(values[0]), int(values[-1])
+    span = f"{low}..{high}" if len(values) == high - low + 1 else f"{len(values)} values from {low} to {high}"
+    return f"labels {span} ({len(values)} classes)"
 
 
 def data_warnings(data: ImageData, batch_size: int, mlp: bool = False) -> list[str]:
