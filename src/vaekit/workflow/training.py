@@ -116,7 +116,7 @@ def announce_data(p: Prepared, log: Log | None) -> None:
         return
     for line in summary_lines(p.data.data):
         log(line)
-    mlp = p.config.model.network.type == "mlp" and p.config.model.type != "vqvae"  # the VQ-VAE is conv always
+    mlp = p.config.model.network.type == "mlp" and p.config.model.type != "vqvae"  # a VQ-VAE has its own conv networks
     for warning in data_warnings(p.data.data, p.config.train.batch_size, mlp=mlp):
         log(f"warning: {warning}")
 
