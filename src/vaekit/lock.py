@@ -39,12 +39,7 @@ class RunLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise RunError(
-                f"run directory '{self.path.parent}' is in use by {holder}, which is writing into it. Wait for "
-                "it to finish, or choose another --out."
-            ) from None
+            raise _in_use(self.path, fd) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"process {os.getpid()}".encode(), 0)
         self.fd = fd
@@ -54,3 +49,32 @@ class RunLock:
         if self.fd is not None:
             os.close(self.fd)  # closing the descriptor releases the lock
             self.fd = None
+
+
+def check_unlocked(folder: str | Path) -> None:
+    """Refuse at once (RunError) if a process holds the folder's lock; create nothing, change nothing.
+
+    A cheap look before slow work (loading a data set); the writer takes the lock itself (`RunLock`) afterwards.
+    """
+    path = Path(folder) / LOCK_FILE
+    if fcntl is None or not path.is_file():
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # unreadable here: RunLock, which opens it for writing, gives the error that names the cause
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # shared: conflicts only with a writer's exclusive lock
+    except BlockingIOError:
+        raise _in_use(path, fd) from None
+    os.close(fd)  # releases the shared lock
+
+
+def _in_use(path: Path, fd: int) -> RunError:
+    """The error for a lock held by another process (named from the file); closes `fd`."""
+    holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+    os.close(fd)
+    return RunError(
+        f"run directory '{path.parent}' is in use by {holder}, which is writing into it. Wait for it to finish, or "
+        "choose another --out."
+    )

@@ -90,7 +90,17 @@ def test_http_404_names_the_files_and_the_folder(
     assert str(tmp_path / "fashion-mnist") in message and "VAEKIT_DATA" in message
     for f in SOURCES["fashion-mnist"].files:
         assert f"{f.name} (md5 {f.digest})" in message
-    assert list((tmp_path / "fashion-mnist").iterdir()) == []
+    assert not (tmp_path / "fashion-mnist").exists()  # nothing was fetched: no empty folder is left behind
+
+
+def test_a_data_dir_one_level_too_deep_creates_nothing_and_says_which_to_give(tmp_path: Path) -> None:
+    write_tiny_mnist(tmp_path / "mnist", tiny_mnist())  # the user points --data-dir at the mnist folder itself
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    with pytest.raises(DataError, match="Downloading them failed") as err:
+        load_data("mnist", data_dir=tmp_path / "mnist")
+    assert f"They are in {tmp_path / 'mnist'} itself" in str(err.value)
+    assert f"--data-dir {tmp_path}" in str(err.value)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # no mnist/mnist folder
 
 
 def test_offline_names_the_files_checksums_and_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from vaekit.data import load_data
 from vaekit.errors import DataError
@@ -163,6 +164,42 @@ def test_corrupt_image_names_the_file(tmp_path: Path, cut: int) -> None:
     bad = write_png(tmp_path / "b.png", RNG.integers(0, 256, (40, 40), dtype=np.uint8))
     bad.write_bytes(bad.read_bytes()[:cut] if cut else b"not an image")
     with pytest.raises(DataError, match="cannot read the image") as err:
+        load_data(str(tmp_path))
+    assert str(bad) in str(err.value)
+
+
+def _damaged_copies(tmp_path: Path, suffix: str) -> tuple[Path, bytes]:
+    """A folder of two intact images and the bytes of a third, to be damaged by the test."""
+    rng = np.random.default_rng(3)
+    for name in ("a", "b", "c"):
+        Image.fromarray(rng.integers(0, 256, (28, 28), dtype=np.uint8)).save(tmp_path / f"{name}{suffix}")
+    return tmp_path / f"c{suffix}", (tmp_path / f"c{suffix}").read_bytes()
+
+
+@pytest.mark.parametrize("cut", [1, 4, 8, 13, 20])
+def test_a_png_cut_short_by_a_few_bytes_is_refused_by_name(tmp_path: Path, cut: int) -> None:
+    """Pillow decodes these without a word (the pixels are all there); the PNG's own checks do not pass."""
+    bad, raw = _damaged_copies(tmp_path, ".png")
+    bad.write_bytes(raw[:-cut])
+    with pytest.raises(DataError, match="cannot read the image .* it is damaged") as err:
+        load_data(str(tmp_path))
+    assert str(bad) in str(err.value) and "cut short" in str(err.value)
+
+
+def test_a_png_with_a_flipped_bit_fails_its_crc(tmp_path: Path) -> None:
+    bad, raw = _damaged_copies(tmp_path, ".png")
+    idat = raw.index(b"IDAT") + 10  # a byte inside the compressed pixels
+    bad.write_bytes(raw[:idat] + bytes([raw[idat] ^ 1]) + raw[idat + 1 :])
+    with pytest.raises(DataError, match=r"CRC-32 of its IDAT chunk") as err:
+        load_data(str(tmp_path))
+    assert str(bad) in str(err.value)
+
+
+def test_a_jpeg_without_its_end_marker_is_refused_and_intact_files_load(tmp_path: Path) -> None:
+    bad, raw = _damaged_copies(tmp_path, ".jpg")
+    assert len(load_data(str(tmp_path), test_fraction=0.34).train) == 2  # intact: loads
+    bad.write_bytes(raw[:-2])
+    with pytest.raises(DataError, match="end-of-image marker") as err:
         load_data(str(tmp_path))
     assert str(bad) in str(err.value)
 

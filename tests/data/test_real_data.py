@@ -32,15 +32,25 @@ def folder_with(source: str, folders: list[Path] = FOLDERS) -> Path | None:
     return None
 
 
-def needs(source: str) -> pytest.MarkDecorator:
-    where = " or ".join(str(f) for f in FOLDERS)
-    return pytest.mark.skipif(folder_with(source) is None, reason=f"no {source} files in {where}")
+def needs(source: str, folders: list[Path] = FOLDERS) -> pytest.MarkDecorator:
+    """Skip unless one of `folders` holds `source`; the reason says which variable to set to run the test."""
+    subfolder = next(s.directory.name for s in list_sources(SHARED) if s.name == source)
+    where = " or ".join(str(f / subfolder) for f in folders)
+    return pytest.mark.skipif(
+        folder_with(source, folders) is None,
+        reason=f"no {source} files in {where}. To run this test, set VAEKIT_DATA to a folder whose {subfolder}/ "
+        f"subfolder holds them (`vaekit datasets` lists the files)",
+    )
 
 
 def test_vaekit_data_is_looked_in_first_and_absent_files_mean_skip(tmp_path: Path) -> None:
     assert data_folders({"VAEKIT_DATA": str(tmp_path)}) == [tmp_path, SHARED]
     assert data_folders({}) == [SHARED]
     assert folder_with("mnist", [tmp_path / "empty"]) is None
+    skip = needs("mnist", [tmp_path / "empty"])
+    assert skip.args == (True,)
+    assert f"no mnist files in {tmp_path / 'empty' / 'mnist'}" in skip.kwargs["reason"]
+    assert "set VAEKIT_DATA to a folder whose mnist/ subfolder holds them" in skip.kwargs["reason"]
 
 
 @needs("mnist")

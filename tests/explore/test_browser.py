@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
+import time
 
 import pytest
 
@@ -88,6 +90,75 @@ def test_slider_redraws_the_image_and_a_map_click_loads_a_point(browser, explore
     assert 0 <= index < browser.execute_script("return state.info.num_test")
     assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None  # no error shown
     assert only_local_requests(browser, explorer_url) == []
+
+
+PLACEHOLDERS = {"clicked": "click a point on the map", "interp-empty": "press interpolate", "own-empty": "press encode"}
+
+
+def visible_images(driver) -> list[dict]:
+    """Every <img> the page lays out: its id, natural and shown sizes, and how it is scaled."""
+    return driver.execute_script(
+        """return [...document.images].filter((i) => i.offsetParent !== null).map((i) => {
+            const r = i.getBoundingClientRect();
+            return {id: i.id, alt: i.alt, nw: i.naturalWidth, nh: i.naturalHeight, w: r.width, h: r.height,
+                    rendering: getComputedStyle(i).imageRendering};
+        })"""
+    )
+
+
+def test_first_load_shows_no_broken_image_but_says_what_to_do(browser, explorer_url):
+    from selenium.webdriver.common.by import By
+
+    browser.get(explorer_url + "/")
+    wait(browser, lambda d: d.execute_script("return document.body.dataset.ready === '1'"))
+    wait(browser, lambda d: d.find_element(By.ID, "decoded").get_attribute("src").startswith("data:image/png"))
+    wait(browser, lambda d: d.execute_script("return state.mapTicks !== null"))
+    shown = visible_images(browser)
+    assert [i["alt"] for i in shown if not (i["nw"] and i["nh"])] == []  # no broken-image icon
+    assert [i["id"] for i in shown] == ["decoded"]  # the one picture there is before any click
+    for element, words in PLACEHOLDERS.items():
+        placeholder = browser.find_element(By.ID, element)
+        assert placeholder.is_displayed() and words in placeholder.text.lower()
+    assert browser.execute_script("return fetch('/favicon.ico').then((r) => r.status)") == 200
+
+
+def test_pictures_keep_their_aspect_ratio_and_the_numbers_are_rounded(browser, explorer_url):
+    """A 32-step interpolation and 8 posterior draws, wider than their panels, are shown whole and in proportion."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    browser.get(explorer_url + "/")
+    wait(browser, lambda d: d.execute_script("return document.body.dataset.ready === '1' && state.map !== null"))
+    ActionChains(browser).move_to_element_with_offset(browser.find_element(By.ID, "map"), 10, -15).click().perform()
+    wait(browser, lambda d: d.find_element(By.ID, "clicked").text.startswith("test image"))
+    steps = browser.find_element(By.ID, "interp-steps")
+    steps.clear()
+    steps.send_keys("32")
+    browser.find_element(By.ID, "interp-go").click()
+    draw = browser.find_element(By.ID, "draw")
+    ActionChains(browser).move_to_element(draw).click_and_hold().move_by_offset(20, 40).release().perform()
+    browser.find_element(By.ID, "own-go").click()
+    wait(browser, lambda d: len([i for i in visible_images(d) if i["nw"]]) == 7)
+    time.sleep(0.2)  # the page sizes a picture when it has loaded
+    for image in visible_images(browser):
+        assert image["nw"] and image["nh"], image
+        assert abs(image["h"] - image["w"] * image["nh"] / image["nw"]) <= 1, image  # the proportions kept
+        expected = "pixelated" if image["h"] > image["nh"] else "auto"  # enlarged: crisp squares
+        assert image["rendering"] == expected, image
+    strip = next(i for i in visible_images(browser) if i["id"] == "interp-images")
+    assert strip["nw"] == 32 * 9 + 1 and strip["w"] <= browser.find_element(By.ID, "interp-panel").size["width"]
+
+    values = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#sliders output")]
+    assert len(values) == 4 and all(re.fullmatch(r"[+-]\d+\.\d\d", v) for v in values), values
+    raw = [s.get_attribute("value") for s in browser.find_elements(By.CSS_SELECTOR, "#sliders input")]
+    assert all(re.fullmatch(r"-?\d+(\.\d{1,2})?", v) for v in raw), raw  # the steps land on hundredths
+    ticks = browser.execute_script("return state.mapTicks")
+    for axis in ("u", "v"):
+        assert len(ticks[axis]) >= 3 and all(re.fullmatch(r"-?\d+(\.\d+)?", t) for t in ticks[axis]), ticks
+        numbers = [float(t) for t in ticks[axis]]
+        gaps = {round(b - a, 9) for a, b in itertools.pairwise(numbers)}
+        assert len(gaps) == 1 and gaps.pop() > 0  # evenly spaced, increasing
+    assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None
 
 
 def test_vq_code_edit_and_masked_resample(browser, runs):

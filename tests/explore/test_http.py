@@ -52,6 +52,8 @@ def test_page_and_static_files_are_served_with_a_strict_content_policy(clients):
     for name in ("app.js", "style.css"):
         assert c.get(f"/static/{name}").status_code == 200
     assert c.get("/static/../app.py").status_code == 404  # nothing outside the static folder
+    icon = c.get("/favicon.ico")  # asked for by every browser, whatever the page links
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
 
 
 def test_info_lists_the_latent_dimensions_by_decreasing_kl(clients):
@@ -81,6 +83,7 @@ def test_map_has_a_point_per_test_image_and_a_decoded_grid(clients):
     assert image_of(m["grid"]).size == (8 * m["grid_size"], 8 * m["grid_size"])
     u0, u1, v0, v1 = m["extent"]
     assert u0 < u1 and v0 < v1
+    assert m["axes"] == [m["name"].split()[0], m["name"].split()[2]]  # "zI and zJ (highest KL ...)": one per axis
 
 
 def test_test_image_gives_its_latent_mean_and_label(clients):
@@ -123,7 +126,7 @@ def test_hierarchical_run_redraws_its_lower_layers(clients):
     fixed = c.post("/api/decode", json={"z": z}).json()["image"]
     redrawn = {c.post("/api/decode", json={"z": z, "resample": s}).json()["image"] for s in (1, 2, 3)}
     assert redrawn - {fixed}
-    assert "principal axes" in c.get("/api/map").json()["name"]
+    assert c.get("/api/map").json()["axes"] == ["principal axis 1", "principal axis 2"]
     assert "layers" in error(clients("vae").post("/api/decode", json={"z": [0] * 4, "resample": 1}), 404)
 
 

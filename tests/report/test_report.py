@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import json
 import re
 import shutil
 
 import pytest
+import torch
+from PIL import Image
 
 from vaekit.cli.main import main
 from vaekit.report import ReportOptions, build_report, render
 from vaekit.report.build import found_reports
+from vaekit.report.views import images_uri
 from vaekit.run import load_run
 
 FAST = ReportOptions(quick_examples=50, quick_iw_samples=10)
@@ -96,3 +102,43 @@ def test_report_refuses_a_bad_out_path(runs, tmp_path, capsys):
     assert main(["report", str(runs("vae")), "--out", str(tmp_path / "report.pdf")]) == 2
     assert "must end in .html" in capsys.readouterr().err
     assert not (tmp_path / "report.pdf").exists()
+
+
+def size_of(uri: str) -> tuple[int, int]:
+    with Image.open(io.BytesIO(base64.b64decode(uri.partition(",")[2]))) as image:
+        return image.size
+
+
+def section(report, title: str) -> str:
+    return next(s.body for s in report.sections if s.title == title)
+
+
+def test_the_evaluation_table_states_its_units_as_evaluate_prints_them(runs, capsys):
+    """A Bernoulli on the digits' 17 grey levels: evaluate's caveat (not a likelihood) is in the report too."""
+    assert main(["evaluate", str(runs("vae")), "--iw-samples", "10", "--limit", "50"]) == 0
+    printed = capsys.readouterr().out
+    unit = re.search(r"^per dimension: (.+)$", printed, re.M)[1]
+    assert "not a likelihood" in unit
+    body = section(build_report(load_run(runs("vae")), FAST), "Evaluation")
+    assert html.escape(unit) in body and "nats_per_dim" in body  # the per-dimension number and what it is
+    for key in re.findall(r"^(\w+) +-?\d", printed, re.M):  # every number evaluate prints, by its name
+        assert f"<th>{key}</th>" in body
+
+
+def test_the_quick_evaluation_states_the_number_of_examples_it_used(runs):
+    """The test split holds 180 digits: a quick evaluation of 'up to 500' says 180, in the log and on the page."""
+    lines = []
+    report = build_report(load_run(runs("vae")), ReportOptions(quick_examples=500, quick_iw_samples=10), lines.append)
+    logged = [line for line in lines if line.startswith("quick evaluation")]
+    assert logged == ["quick evaluation (K=10, 180 test examples)"]
+    assert "180 test examples" in section(report, "Evaluation") and "500" not in section(report, "Evaluation")
+
+
+@pytest.mark.parametrize("shown, rows, cols", [(5, 2, 5), (8, 2, 8), (12, 4, 8)])
+def test_reconstructions_sit_below_their_inputs_in_rows_of_their_own(runs, shown, rows, cols):
+    report = build_report(load_run(runs("vae")), ReportOptions(num_reconstructions=shown, quick_examples=20))
+    body = section(report, "Reconstructions")
+    uri = re.search(r'src="(data:image/png;base64,[^"]+)" alt="test images and reconstructions"', body)[1]
+    grid = images_uri(torch.zeros(rows * cols, 1, 8, 8), nrow=cols)  # the tiling of `rows` rows of `cols` digits
+    assert size_of(uri) == size_of(grid)
+    assert f"{shown} test images" in body and ("top row" in body) == (rows == 2)

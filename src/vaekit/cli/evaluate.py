@@ -15,6 +15,7 @@ from vaekit.atomic import atomic_write_text
 from vaekit.cli.common import SEED, add_data_args, int_in, output_path, wrote
 from vaekit.evaluate.by_model import evaluation_for
 from vaekit.evaluate.disentanglement import DCI_MODELS
+from vaekit.evaluate.report import summary_rows
 from vaekit.run import load_run
 from vaekit.workflow.disentanglement import METRICS, disentanglement_report
 from vaekit.workflow.evaluation import evaluate_run
@@ -67,13 +68,11 @@ def format_report(report: dict, summary: tuple[str, ...]) -> str:
     `per_dim_unit` says what the per-dimension number is.
     """
     lines = [f"{'':19s} {'value':>12}   (nats per example unless named otherwise)"]
-    for key in summary:
-        if key == "bits_per_dim" and key not in report and "nats_per_dim" in report:
-            key = "nats_per_dim"
-        value = report[key]
-        lines.append(f"{key:19s} {value:12.4f}" if isinstance(value, float) else f"{key:19s} {value:>12}")
-    if "per_dim_unit" in report:
-        lines.append(f"per dimension: {report['per_dim_unit']}")
+    for key, value in summary_rows(report, summary):
+        if key == "per dimension":
+            lines.append(f"per dimension: {value}")
+        else:
+            lines.append(f"{key:19s} {value:12.4f}" if isinstance(value, float) else f"{key:19s} {value:>12}")
     samples = f"K = {report['iw_samples']}, " if "iw_samples" in report else ""
     subset = report.get("subset")
     drawn = f" (a random {subset['size']} of {subset['of']}, seed {subset['seed']})" if subset else ""

@@ -261,7 +261,7 @@ def build_image_data(
         min(float(train_x.min()), float(test_x.min())) / top,
         max(float(train_x.max()), float(test_x.max())) / top,
     )
-    info = LoadInfo(read, values, transforms.describe(), split, tuple(stored.warnings), value_range)
+    info = LoadInfo(read, values, transforms.describe(), split, tuple(stored.warnings), value_range, raw.notes)
     return ImageData(name, train_x, test_x, train_y, test_y, is_binary, levels=levels, info=info)
 
 

@@ -119,6 +119,7 @@ def fetch(file: RemoteFile, folder: Path, urls: Sequence[str], *, timeout: float
     """
     if file.algorithm not in hashlib.algorithms_available:
         raise DataError(f"the checksum of {file.name} names an unknown algorithm: {file.checksum!r}.")
+    created = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -126,6 +127,23 @@ def fetch(file: RemoteFile, folder: Path, urls: Sequence[str], *, timeout: float
             f"cannot create the data folder {folder} ({err.strerror or err}). "
             f"Fix: set VAEKIT_DATA (or --data-dir) to a folder you can write to."
         ) from err
+    try:
+        return _fetch_into(file, folder, urls, timeout)
+    except BaseException:
+        _remove_empty(created)  # a failed look-up leaves no empty folders behind (a mistyped --data-dir)
+        raise
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove `folders`, deepest first, while they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def _fetch_into(file: RemoteFile, folder: Path, urls: Sequence[str], timeout: float) -> Path:
     failures: list[str] = []
     mismatches: list[_ChecksumMismatch] = []
     for base in urls:
@@ -150,6 +168,11 @@ def fetch(file: RemoteFile, folder: Path, urls: Sequence[str], *, timeout: float
 def missing_files_error(source: str, folder: Path, files: Sequence[RemoteFile], why: str) -> DataError:
     """The DataError for files a built-in source needs but does not have: which, where, and how to fix it."""
     names = "; ".join(f.describe() for f in files)
+    if all(local_path(f, folder.parent) for f in files):  # --data-dir named the source's own folder
+        why += (
+            f". They are in {folder.parent} itself: data sets live in a subfolder named after them, so give its "
+            f"parent, --data-dir {folder.parent.parent}"
+        )
     return DataError(
         f"the data set '{source}' needs files that are not in {folder}: {names}. {why}. "
         f"Fix: put those files in {folder}, or set VAEKIT_DATA (or --data-dir) to a folder whose "

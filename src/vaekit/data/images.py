@@ -14,7 +14,9 @@ Layout rules:
 
 from __future__ import annotations
 
+import io
 import struct
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -43,7 +45,7 @@ def find_images(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _unreadable(path: Path, err: BaseException) -> DataError:
+def _unreadable(path: Path, err: BaseException | str) -> DataError:
     return DataError(f"cannot read the image {path}: {err}. Fix: delete or replace that file (or re-save it as PNG).")
 
 
@@ -56,16 +58,62 @@ def _header(path: Path) -> tuple[tuple[int, int], str]:
 
 
 def _pixels(path: Path, mode: str) -> np.ndarray:
+    """The file's pixels in `mode`, after checking the file against its own structure (see `damage`)."""
     try:
-        with Image.open(path) as im:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise _unreadable(path, err) from err
+    why = damage(raw)
+    if why is not None:
+        raise _unreadable(path, f"it is damaged: {why}")
+    try:
+        with Image.open(io.BytesIO(raw)) as im:
             return np.asarray(im.convert(mode))  # (H, W) for "L", (H, W, 3) for "RGB"
     except _DECODE_ERRORS as err:
         raise _unreadable(path, err) from err
 
 
+def damage(raw: bytes) -> str | None:
+    """Why an image file fails its own checks, or None: a PNG's chunks must each match their CRC-32 up to the
+    closing IEND chunk; a JPEG must end with its end-of-image marker. Both catch a file cut short, which Pillow
+    decodes silently when only the last bytes are missing (a PNG's IEND, a JPEG's EOI)."""
+    if raw.startswith(_PNG_SIGNATURE):
+        return _png_damage(raw)
+    if raw.startswith(b"\xff\xd8") and not raw.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        return "the JPEG does not end with its end-of-image marker (FF D9): the file is cut short"
+    return None
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_damage(raw: bytes) -> str | None:
+    pos = len(_PNG_SIGNATURE)
+    while pos + 8 <= len(raw):
+        length, kind = struct.unpack(">I4s", raw[pos : pos + 8])  # each chunk: length, type, data, CRC of type+data
+        end = pos + 12 + length
+        name = kind.decode("latin-1")
+        if end > len(raw):
+            return f"its {name} chunk at byte {pos} runs {end - len(raw)} bytes past the end: the file is cut short"
+        if zlib.crc32(raw[pos + 4 : end - 4]) != struct.unpack(">I", raw[end - 4 : end])[0]:
+            return f"the CRC-32 of its {name} chunk at byte {pos} does not match the chunk"
+        if kind == b"IEND":
+            return None
+        pos = end
+    return f"the PNG ends after {len(raw)} bytes without its closing IEND chunk: it is cut short"
+
+
 class ImagePlan(NamedTuple):
     mode: str  # "L" or "RGB": how every image is decoded
     shape: tuple[int, int, int]  # (C, H, W) of every image after the transforms
+    gray_made_rgb: int = 0  # grayscale images decoded as RGB (their one channel repeated) beside colour ones
+    total: int = 0  # images planned
+
+    def notes(self) -> tuple[str, ...]:
+        """What decoding changes that the load summary states."""
+        if not self.gray_made_rgb:
+            return ()
+        return (f"{self.gray_made_rgb} of {self.total} images grayscale, made RGB (their one channel repeated)",)
 
 
 def plan_images(paths: list[Path], transforms: ImageTransforms) -> ImagePlan:
@@ -73,7 +121,7 @@ def plan_images(paths: list[Path], transforms: ImageTransforms) -> ImagePlan:
 
     Without transforms every image must have one size; with them, the transformed sizes must agree.
     """
-    gray = True
+    grays = 0
     sizes: dict[tuple[int, int], Path] = {}
     for path in paths:
         size, mode = _header(path)
@@ -83,7 +131,8 @@ def plan_images(paths: list[Path], transforms: ImageTransforms) -> ImagePlan:
                 f"Fix: save it as an 8-bit grayscale or RGB PNG."
             )
         sizes.setdefault(size, path)
-        gray = gray and mode in _GRAY_MODES
+        grays += mode in _GRAY_MODES
+    gray = grays == len(paths)
     if transforms.is_identity and len(sizes) > 1:
         (s1, p1), (s2, p2) = list(sizes.items())[:2]
         raise DataError(
@@ -99,7 +148,7 @@ def plan_images(paths: list[Path], transforms: ImageTransforms) -> ImagePlan:
             "several aspect ratios resized by their shorter side. Fix: add data.center_crop (e.g. the resize "
             "size), or resize to an exact [H, W]."
         )
-    return ImagePlan("L" if gray else "RGB", shapes.pop())
+    return ImagePlan("L" if gray else "RGB", shapes.pop(), 0 if gray else grays, len(paths))
 
 
 def decode_images(
@@ -116,8 +165,9 @@ def decode_images(
         yield out
 
 
-def read_images(paths: list[Path], transforms: ImageTransforms | None = None) -> np.ndarray:
-    """Decode image files into uint8 (N, C, H, W), transformed as they are decoded (see `plan_images`)."""
+def read_images(paths: list[Path], transforms: ImageTransforms | None = None) -> tuple[np.ndarray, ImagePlan]:
+    """Decode image files into uint8 (N, C, H, W), transformed as they are decoded, and the plan they were decoded
+    by (see `plan_images`)."""
     transforms = transforms or ImageTransforms()
     plan = plan_images(paths, transforms)
     out = np.empty((len(paths), *plan.shape), dtype=np.uint8)
@@ -125,7 +175,7 @@ def read_images(paths: list[Path], transforms: ImageTransforms | None = None) ->
     for chunk in decode_images(paths, plan, transforms):
         out[start : start + len(chunk)] = chunk
         start += len(chunk)
-    return out
+    return out, plan
 
 
 def _class_order(names: set[str]) -> list[str]:
@@ -168,11 +218,11 @@ def list_image_folder(folder: Path) -> FolderListing:
 def read_image_folder(folder: Path, transforms: ImageTransforms | None = None) -> RawData:
     """A folder of images as train (and, with `train/` and `test/` subfolders, test) splits with labels."""
     listing = list_image_folder(folder)
-    pixels = read_images([p for paths in listing.paths for p in paths], transforms)  # (N_total, C, H, W)
+    pixels, plan = read_images([p for paths in listing.paths for p in paths], transforms)  # (N_total, C, H, W)
     splits = []
     start = 0
     for root, paths, y in zip(listing.roots, listing.paths, listing.labels, strict=True):
         splits.append(Split(pixels[start : start + len(paths)], y, str(root)))
         start += len(paths)
     transformed = transforms is not None and not transforms.is_identity
-    return RawData(splits[0], splits[1] if len(splits) > 1 else None, transformed)
+    return RawData(splits[0], splits[1] if len(splits) > 1 else None, transformed, plan.notes())

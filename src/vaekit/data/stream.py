@@ -292,5 +292,6 @@ def _build_from_folder(
         split_note(len(listing.paths) == 1, test_fraction, split_seed),
         (),
         (lo / 255, hi / 255) if levels == 256 else (lo // 255, hi // 255),
+        plan.notes(),
     )
     return {"is_binary": extremes, "levels": levels, "info": info.__dict__}

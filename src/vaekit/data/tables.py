@@ -529,7 +529,8 @@ def summary_lines(data: TableData) -> list[str]:
     return lines
 
 
-def table_warnings(data: TableData, batch_size: int) -> list[str]:
+def table_warnings(data: TableData, batch_size: int, mlp: bool = True) -> list[str]:
+    """Warnings about a table that will train badly (`mlp`: shared with images' warnings; a table's network is one)."""
     warnings = list(data.warnings)
     steps = math.ceil(len(data.train) / batch_size)
     if steps < 5:

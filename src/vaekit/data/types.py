@@ -32,6 +32,7 @@ class LoadInfo:
     split: str  # where the test split comes from
     warnings: tuple[str, ...] = ()  # noticed while reading (e.g. 8-bit values stored as floats)
     value_range: tuple[float, float] | None = None  # the smallest and largest pixel in [0, 1], over both splits
+    notes: tuple[str, ...] = ()  # what the reader changed that the summary states (grayscale images made RGB)
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: `==` on tensor fields has no single truth value
@@ -140,6 +141,7 @@ class RawData(NamedTuple):
     train: Split
     test: Split | None  # None: hold out a fraction of `train`
     transformed: bool = False  # the reader already applied the load-time transforms (image by image)
+    notes: tuple[str, ...] = ()  # what the reader changed in decoding, for the load summary (LoadInfo.notes)
 
 
 class FactorGrid(NamedTuple):

@@ -75,3 +75,18 @@ def likelihood_report(
         report["conditioned_on"] = sorted(cond)  # the likelihood is p(x | these)
     report["seconds"] = time.perf_counter() - start
     return report
+
+
+def summary_rows(report: dict, summary: tuple[str, ...]) -> list[tuple[str, object]]:
+    """The `summary` keys of an evaluation report and their values, as `vaekit evaluate` and the HTML report state
+    them: where the likelihood gives no bits/dim (a density on continuous data, a Bernoulli on non-binary pixels),
+    `nats_per_dim` stands in its place, and `per_dim_unit` says what the per-dimension number is."""
+    rows = []
+    for key in summary:
+        if key == "bits_per_dim" and key not in report and "nats_per_dim" in report:
+            key = "nats_per_dim"
+        if key in report:
+            rows.append((key, report[key]))
+    if "per_dim_unit" in report:
+        rows.append(("per dimension", report["per_dim_unit"]))
+    return rows

@@ -12,8 +12,10 @@ import binascii
 import io
 import json
 import math
+import re
 from importlib.resources import files
 
+import numpy as np
 import torch
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +36,8 @@ MAX_IMAGE_SIDE = 1024  # pixels, each side of an uploaded image
 MAX_STEPS = 32  # interpolation steps
 MAX_DRAWS = 16  # draws from q(z|x)
 MAX_Z = 1e3  # |z_d| of a latent vector to decode
+MAX_DEPTH = 8  # nesting of a request's JSON (a code grid is 2 deep inside the body's object)
+MAX_DIGITS = 20  # digits of a JSON integer: seeds and indices need 10, and any such integer converts to a float
 STATIC = files("vaekit.explore") / "static"
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -50,22 +54,56 @@ class BadRequest(HTTPException):
 
 
 async def read_json(request: Request) -> dict:
-    """The request's JSON object, read up to MAX_BODY bytes (413 beyond, 400 if it is not a JSON object)."""
+    """The request's JSON object, read up to MAX_BODY bytes (413 beyond) and parsed with limits (400 otherwise)."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
         raise BadRequest(f"request body too large: at most {MAX_BODY} bytes.", 413)
     body = bytearray()
-    async for chunk in request.stream():
+    async for chunk in request.stream():  # a chunked body has no Content-Length: counted as it arrives
         body += chunk
         if len(body) > MAX_BODY:
             raise BadRequest(f"request body too large: at most {MAX_BODY} bytes.", 413)
+    return parse_json(bytes(body))
+
+
+def parse_json(body: bytes) -> dict:
+    """A request body as a JSON object, refused (BadRequest) when it nests deeper than MAX_DEPTH, holds an
+    integer of more than MAX_DIGITS digits or NaN/Infinity (not JSON), or is not a JSON object at all.
+
+    The depth is measured before parsing, so the parser never recurses deeply; the integer bound keeps every
+    number convertible to a float downstream.
+    """
+    if nesting_depth(body) > MAX_DEPTH:
+        raise BadRequest(f"the request body nests arrays or objects more than {MAX_DEPTH} deep.")
     try:
-        data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = json.loads(body or b"{}", parse_int=_bounded_int, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("the request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object.")
     return data
+
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # a JSON string, escapes included
+_OPEN, _CLOSE = np.frombuffer(b"[{", dtype=np.uint8), np.frombuffer(b"]}", dtype=np.uint8)
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deep arrays and objects nest in a JSON text (brackets inside strings do not count), in one pass."""
+    text = np.frombuffer(_STRING.sub(b'""', body), dtype=np.uint8)
+    step = np.isin(text, _OPEN).astype(np.int64) - np.isin(text, _CLOSE)
+    return int(np.cumsum(step).max(initial=0))
+
+
+def _bounded_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_DIGITS:
+        raise BadRequest(f"the request body holds an integer of {digits} digits: at most {MAX_DIGITS}.")
+    return int(text)
+
+
+def _no_constant(name: str) -> float:
+    raise BadRequest(f"the request body holds {name}, which JSON does not allow: give finite numbers.")
 
 
 def integer(data: dict, name: str, low: int, high: int, default: int | None = None) -> int:
@@ -152,6 +190,9 @@ def create_app(run: Run, explorer: Explorer | None = None) -> Starlette:
     async def index(request: Request) -> Response:
         return FileResponse(str(STATIC / "index.html"))
 
+    async def favicon(request: Request) -> Response:  # browsers ask for /favicon.ico whatever the page links
+        return FileResponse(str(STATIC / "favicon.svg"), media_type="image/svg+xml")
+
     async def info(request: Request) -> Response:
         return JSONResponse(ex.info())
 
@@ -216,6 +257,7 @@ def create_app(run: Run, explorer: Explorer | None = None) -> Starlette:
 
     routes = [
         Route("/", index),
+        Route("/favicon.ico", favicon),
         Route("/api/info", info),
         Route("/api/map", latent_map),
         Route("/api/decode", decode, methods=["POST"]),

@@ -50,6 +50,7 @@ class LatentMap:
     """A 2-D view of the latent space: z = center + u * axes[0] + v * axes[1]; points are the test means there."""
 
     name: str  # what the axes are, in words
+    axis_names: tuple[str, str]  # short: the label under each axis of the map
     center: torch.Tensor  # (D,)
     axes: torch.Tensor  # (2, D)
     points: torch.Tensor  # (N, 2)
@@ -66,15 +67,17 @@ def latent_map(means: torch.Tensor, ranking: LatentRanking) -> LatentMap:
         for row, d in enumerate(picked):
             axes[row, d] = 1.0
         name = " and ".join(f"z{d}" for d in picked) + " (highest KL; the other dimensions at the test-set mean)"
+        axis_names = (f"z{picked[0]}", f"z{picked[1]}" if len(picked) > 1 else "(no second dimension)")
     else:
         _, _, v = torch.linalg.svd(means - center, full_matrices=False)  # v: (D, D), rows the principal axes
         axes = v[:2]
         name = "the first two principal axes of the test-set posterior means"
+        axis_names = ("principal axis 1", "principal axis 2")
     points = (means - center) @ axes.T  # (N, 2)
     lo = torch.quantile(points, 0.01, dim=0).tolist() if num > 1 else [-3.0, -3.0]
     hi = torch.quantile(points, 0.99, dim=0).tolist() if num > 1 else [3.0, 3.0]
     extent = tuple(float(x) for x in (lo[0], max(hi[0], lo[0] + 1e-3), lo[1], max(hi[1], lo[1] + 1e-3)))
-    return LatentMap(name, center, axes, points, extent)
+    return LatentMap(name, axis_names, center, axes, points, extent)
 
 
 class Explorer:
@@ -166,6 +169,7 @@ class Explorer:
             images = self.run.model.decode(z.to(self.run.device), **self.cond(label, z.shape[0]))  # (G G, C, H, W)
         return {
             "name": m.name,
+            "axes": list(m.axis_names),
             "points": [[round(a, 4), round(b, 4)] for a, b in m.points.tolist()],
             "labels": self.map_labels,
             "extent": list(m.extent),

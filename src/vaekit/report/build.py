@@ -19,6 +19,7 @@ import torch
 
 from vaekit.evaluate.by_model import evaluation_for
 from vaekit.evaluate.codebook import codebook_usage
+from vaekit.evaluate.report import summary_rows
 from vaekit.plotting import kl_bar_chart
 from vaekit.report.views import COLLAPSED_KL, INACTIVE_VARIANCE, figure_uri, images_uri, load_split, rank_latents
 from vaekit.run import CONFIG, Run
@@ -27,6 +28,7 @@ from vaekit.workflow.disentanglement import METRICS as DISENTANGLEMENT_METRICS
 from vaekit.workflow.evaluation import evaluate_run
 
 MAX_TRAVERSED = 32  # traversal rows at most (the highest-KL dimensions)
+RECONSTRUCTIONS_PER_ROW = 8
 
 
 @dataclass
@@ -191,10 +193,14 @@ def build_report(run: Run, options: ReportOptions | None = None, log=lambda msg:
     n = min(o.num_reconstructions, data.x.shape[0])
     head = {k: v[:n] for k, v in data.cond.items()}
     recon = run.reconstruct(data.x[:n], y=head.get("y"))  # (n, C, H, W)
+    per_row = min(RECONSTRUCTIONS_PER_ROW, n)
+    rows = "the top row" if n <= per_row else "rows 1, 3, ..."
     report.add(
         "Reconstructions",
-        "<p>Test images (odd rows) above their reconstructions (means of p(x|z) at the posterior mean).</p>"
-        + img(images_uri(_interleave(data.x[:n], recon, 8), nrow=8), "test images and reconstructions", "pix"),
+        f"<p>{n} test images ({rows}), each above its reconstruction (the mean of p(x|z) at the posterior mean).</p>"
+        + img(
+            images_uri(_interleave(data.x[:n], recon, per_row), nrow=per_row), "test images and reconstructions", "pix"
+        ),
     )
 
     if "latent_vector" in caps:
@@ -221,8 +227,8 @@ def build_report(run: Run, options: ReportOptions | None = None, log=lambda msg:
 
     evaluation, disentanglement = found_reports(run.path)
     if evaluation is None:
-        log(f"quick evaluation (K={o.quick_iw_samples}, {o.quick_examples} examples)")
         evaluation = evaluate_run(run, limit=o.quick_examples, iw_samples=o.quick_iw_samples, seed=o.seed)
+        log(f"quick evaluation (K={evaluation.get('iw_samples', 1)}, {evaluation['num_examples']} test examples)")
         origin = (
             f"A quick evaluation made for this report: {evaluation['num_examples']} test examples, "
             f"K = {evaluation.get('iw_samples', 1)} importance samples (no evaluate report in the run directory; "
@@ -230,8 +236,7 @@ def build_report(run: Run, options: ReportOptions | None = None, log=lambda msg:
         )
     else:
         origin = f"From {evaluation['file']} in the run directory."
-    summary = evaluation_for(run.config.model.type).summary
-    rows = [(k, evaluation[k]) for k in summary if k in evaluation]
+    rows = summary_rows(evaluation, evaluation_for(run.config.model.type).summary)  # as `vaekit evaluate` prints
     rows += [(k, evaluation[k]) for k in ("num_examples", "iw_samples", "split", "data", "seconds") if k in evaluation]
     report.add("Evaluation", f"<p>{esc(origin)} Nats per example unless named otherwise.</p>" + table(rows))
 
@@ -253,10 +258,13 @@ def build_report(run: Run, options: ReportOptions | None = None, log=lambda msg:
 
 
 def _interleave(a: torch.Tensor, b: torch.Tensor, per_row: int) -> torch.Tensor:
-    """Rows of `per_row` images of a, each followed by the row of b at the same positions: (2N, C, H, W)."""
+    """Rows of `per_row` images of a, each followed by the row of b at the same positions: (2 R per_row, C, H, W)
+    for R rows. A last row that is short is filled with blank (zero) images, so that no row mixes a and b."""
     parts = []
     for start in range(0, a.shape[0], per_row):
-        parts += [a[start : start + per_row], b[start : start + per_row]]
+        for x in (a[start : start + per_row], b[start : start + per_row]):
+            blank = x.new_zeros((per_row - x.shape[0], *x.shape[1:]))
+            parts += [x, blank]
     return torch.cat(parts)
 
 

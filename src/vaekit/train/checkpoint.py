@@ -76,23 +76,49 @@ def save_tree(path: str | Path, tree: dict[str, Any]) -> None:
 def load_tree(path: str | Path) -> dict[str, Any]:
     """Load what save_tree wrote; a missing, truncated or foreign file raises RunError."""
     path = Path(path)
+    skeleton = _skeleton(path)
+    try:
+        return unflatten_tree(skeleton, load_file(str(path)))
+    except (SafetensorError, OSError, ValueError, KeyError) as exc:
+        raise _corrupt(path, exc) from None
+
+
+def load_tree_values(path: str | Path) -> dict[str, Any]:
+    """What save_tree wrote with every tensor left out (None in its place), read from the file's header alone:
+    counters without loading a tensor. A missing, truncated or foreign file raises RunError, as in `load_tree`."""
+    return unflatten_tree(_skeleton(Path(path)), _NoTensors())
+
+
+def _skeleton(path: Path) -> Any:
+    """The JSON structure a checkpoint's header holds, checked (RunError when missing, foreign or corrupt)."""
     if not path.is_file():
         raise RunError(f"checkpoint file '{path}' is missing. Train the run again, or point to a complete run.")
     try:
-        tensors = load_file(str(path))
         with safe_open(str(path), framework="pt") as f:
             metadata = f.metadata() or {}
-        if metadata.get("format") != FORMAT:
-            raise RunError(
-                f"'{path}' is not a vaekit {FORMAT} checkpoint (format {metadata.get('format')!r}). "
-                "Use a run directory written by this version of vaekit."
-            )
-        return unflatten_tree(json.loads(metadata["tree"]), tensors)
-    except (SafetensorError, OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise _corrupt(path, exc) from None
+    if metadata.get("format") != FORMAT:
         raise RunError(
-            f"checkpoint file '{path}' is corrupt or truncated ({exc}). Delete the run and train it again, "
-            "or copy the file again if it came from elsewhere."
-        ) from None
+            f"'{path}' is not a vaekit {FORMAT} checkpoint (format {metadata.get('format')!r}). "
+            "Use a run directory written by this version of vaekit."
+        )
+    try:
+        return json.loads(metadata["tree"])
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise _corrupt(path, exc) from None
+
+
+class _NoTensors(dict):
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+def _corrupt(path: Path, exc: BaseException) -> RunError:
+    return RunError(
+        f"checkpoint file '{path}' is corrupt or truncated ({exc}). Delete the run and train it again, "
+        "or copy the file again if it came from elsewhere."
+    )
 
 
 def all_finite(tensors_of: torch.nn.Module | dict[str, torch.Tensor]) -> bool:

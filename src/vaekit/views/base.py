@@ -19,7 +19,7 @@ class View:
         (a table: extra leading columns such as the step of an interpolation, {name: (N,) values}).
     write_pairs(spec, x, reconstructions, path): inputs beside their reconstructions.
     shape_text(spec): one example's shape in words ("1x28x28", "13 columns").
-    summary_lines(data) / data_warnings(data, batch_size): the load summary of `vaekit train`.
+    summary_lines(data) / data_warnings(data, batch_size, mlp=...): the load summary of `vaekit train`.
     """
 
     kind: str

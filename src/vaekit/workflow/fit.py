@@ -128,6 +128,15 @@ def save_state(stage: Stage, out: Path, epoch: int, step: int) -> None:
 STATE_KEYS = ("model", "optimizer", "epoch", "step")
 
 
+def check_epochs_left(out: Path, done: int, epochs: int) -> None:
+    """Refuse to continue a run that has already trained `done` >= `epochs` epochs."""
+    if epochs <= done:
+        raise RunError(
+            f"the run in '{out}' has already trained {done} epochs; to continue it, give a larger number of "
+            f"epochs in all (e.g. --epochs {done + 10}). Nothing was changed."
+        )
+
+
 def resume_state(stage: Stage, out: Path) -> tuple[int, int]:
     """Load the stage's training state into its module and optimizer; drop metrics lines past it.
 
@@ -154,11 +163,7 @@ def resume_state(stage: Stage, out: Path) -> tuple[int, int]:
     epoch, step = state["epoch"], state["step"]
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (epoch, step)):
         raise RunError(f"'{state_file}' holds invalid counters (epoch {epoch!r}, step {step!r}). Train it again.")
-    if stage.epochs <= epoch:
-        raise RunError(
-            f"the run in '{out}' has already trained {epoch} epochs; to continue it, give a larger number of "
-            f"epochs in all (e.g. --epochs {epoch + 10}). Nothing was changed."
-        )
+    check_epochs_left(out, epoch, stage.epochs)
     try:
         stage.module.load_state_dict(state["model"])
         stage.optimizer.load_state_dict(state["optimizer"])

@@ -22,18 +22,19 @@ from vaekit.config import Config, validate
 from vaekit.errors import ConfigError, RunError
 from vaekit.evaluate.by_model import evaluation_for
 from vaekit.evaluate.diagnostics import mean_kl_per_dim
-from vaekit.lock import LOCK_FILE
+from vaekit.lock import LOCK_FILE, check_unlocked
 from vaekit.models import build_model, capabilities, parameter_count
 from vaekit.objectives import build_objective
 from vaekit.run import CONFIG, METRICS, PRIOR, SPEC, STATE, WEIGHTS, Run, load_run, read_config, read_spec
 from vaekit.spec import DataSpec
+from vaekit.train.checkpoint import load_tree_values
 from vaekit.train.compile import compiled
 from vaekit.train.distributed import DistContext, barrier, local_batch_size, seeded_generator, setup, wrap
 from vaekit.train.loop import LossModule, evaluate_batches
 from vaekit.train.schedules import lr_at_epoch
 from vaekit.views import view_of
 from vaekit.workflow.data import RunData, load_run_data
-from vaekit.workflow.fit import Log, Stage, StageFiles, adam, fit, resume_state, writing
+from vaekit.workflow.fit import Log, Stage, StageFiles, adam, check_epochs_left, fit, resume_state, writing
 
 MODEL_FILES = StageFiles(WEIGHTS, STATE, METRICS)
 
@@ -118,7 +119,8 @@ def announce_data(p: Prepared, log: Log | None) -> None:
     view = view_of(p.data.spec)
     for line in view.summary_lines(p.data.data):
         log(line)
-    for warning in view.data_warnings(p.data.data, p.config.train.batch_size):
+    mlp = p.config.model.network.type == "mlp" and p.config.model.type != "vqvae"  # a VQ-VAE has its own conv networks
+    for warning in view.data_warnings(p.data.data, p.config.train.batch_size, mlp=mlp):
         log(f"warning: {warning}")
 
 
@@ -180,9 +182,12 @@ def train(config: Config, out: str | Path | None = None, *, force: bool = False,
     Under torchrun every process calls this; only the main process writes.
     """
     out = Path(out) if out is not None else default_out(config)
+    # What can refuse the run cheaply goes before the data are read (a data set can take minutes to load).
+    validate(config)
+    check_out_dir(out, force)
+    check_unlocked(out)
     prepared = prepare(config, log)
     announce_data(prepared, log)
-    check_out_dir(out, force)
     barrier(prepared.ctx)  # every process has checked `out` before the main one changes it
     if prepared.ctx.is_main:
         try:
@@ -218,6 +223,12 @@ def resume(path: str | Path, epochs: int | None = None, *, device: str | None = 
     if device is not None:
         config.train.device = device
     validate(config)
+    check_unlocked(path)  # the cheap refusals before the data are read; resume_state checks the whole state later
+    if (path / STATE).exists():
+        values = load_tree_values(path / STATE)
+        done = values.get("epoch") if isinstance(values, dict) else None
+        if isinstance(done, int) and not isinstance(done, bool):
+            check_epochs_left(path, done, config.train.epochs)
     prepared = prepare(config, log, read_spec(path))
     announce_data(prepared, log)
     with writing(path, prepared.ctx):

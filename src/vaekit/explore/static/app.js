@@ -3,7 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-const state = { info: null, z: [], label: 0, map: null, ownZ: null, codes: null, mask: null, seed: 1, resamples: 0 };
+const state = { info: null, z: [], label: 0, map: null, mapTicks: null, ownZ: null, codes: null, mask: null, seed: 1, resamples: 0 };
 
 function showError(message) {
   const box = $("error");
@@ -23,6 +23,21 @@ async function api(path, body) {
   return data;
 }
 
+// Pictures keep their aspect ratio: the width is set from the natural size (CSS: height auto, max-width 100%).
+// Small images are enlarged by the whole factor nearest their class's height, pixelated, so that every pixel stays
+// one square; large ones are shrunk to it.
+const TARGET_HEIGHT = { big: 196, mid: 84, strip: 56 };
+function show(img, uri) {
+  img.onload = () => {
+    const target = TARGET_HEIGHT[Object.keys(TARGET_HEIGHT).find((c) => img.classList.contains(c))] || img.naturalHeight;
+    const ratio = target / img.naturalHeight, scale = ratio >= 1 ? Math.round(ratio) : ratio;
+    img.style.width = `${Math.round(img.naturalWidth * scale)}px`;
+    img.classList.toggle("shrunk", scale < 1);
+  };
+  img.src = uri;
+  if (img.dataset.placeholder) $(img.dataset.placeholder).hidden = true;
+}
+
 function withLabel(body) {
   if (state.info.num_classes) body.label = state.label;
   return body;
@@ -35,7 +50,7 @@ async function decode(extra) {
   decoding = true;
   try {
     const out = await api("/api/decode", withLabel({ z: state.z, ...(extra || {}) }));
-    $("decoded").src = out.image;
+    show($("decoded"), out.image);
     $("decode-ms").textContent = `decoded in ${out.ms.toFixed(1)} ms (server)`;
   } finally {
     decoding = false;
@@ -48,6 +63,10 @@ function buildSliders(latent) {
   box.innerHTML = "";
   const what = latent.score_kind === "kl" ? "KL (nats)" : "variance of the posterior means";
   $("sliders-hint").textContent = `${latent.dim} dimensions, by decreasing ${what}; greyed: collapsed (carry no information about x). The image updates as a slider moves.`;
+  const header = document.createElement("div");
+  header.className = "slider header";
+  for (const text of ["", "", "z", latent.score_kind === "kl" ? "KL" : "var"]) header.append(Object.assign(document.createElement("span"), { textContent: text }));
+  box.append(header);
   for (const d of latent.dims) {
     const row = document.createElement("div");
     row.className = "slider" + (d.collapsed ? " collapsed" : "");
@@ -55,41 +74,111 @@ function buildSliders(latent) {
     const name = document.createElement("span");
     name.textContent = `z${d.dim}`;
     const input = document.createElement("input");
-    Object.assign(input, { type: "range", min: d.low, max: d.high, step: 0.01, value: 0 });
+    // Ends on whole hundredths, so that the steps of 0.01 land on round values.
+    Object.assign(input, { type: "range", min: Math.floor(d.low * 100) / 100, max: Math.ceil(d.high * 100) / 100, step: 0.01, value: 0 });
     input.id = `z${d.dim}`;
     input.dataset.dim = d.dim;
-    input.addEventListener("input", () => { state.z[d.dim] = parseFloat(input.value); decode(); });
+    const value = document.createElement("output");
+    value.id = `z${d.dim}-value`;
+    value.textContent = formatZ(0);
+    input.addEventListener("input", () => { state.z[d.dim] = parseFloat(input.value); value.textContent = formatZ(state.z[d.dim]); decode(); });
     const score = document.createElement("span");
     score.className = "score";
     score.textContent = d.score.toFixed(2);
-    row.append(name, input, score);
+    row.append(name, input, value, score);
     box.append(row);
   }
 }
 
+const formatZ = (v) => (v < 0 ? "" : "+") + v.toFixed(2);
+
+// The decoded image follows z exactly; the sliders and their numbers show it to two decimals.
 function setZ(z) {
   state.z = z.slice();
-  for (const input of document.querySelectorAll("#sliders input")) input.value = state.z[+input.dataset.dim];
+  for (const input of document.querySelectorAll("#sliders input")) {
+    const v = state.z[+input.dataset.dim];
+    input.value = v.toFixed(2);
+    $(`${input.id}-value`).textContent = formatZ(v);
+  }
   decode();
 }
 
 // The map: test-set posterior means on a plane, over a grid of decoded images; a click loads the nearest point.
+// The plane fills the canvas less a margin for its axes: ticks at round values, each axis named.
 const mapImage = new Image();
-function drawMap(highlight) {
-  const canvas = $("map"), ctx = canvas.getContext("2d"), m = state.map;
+const MARGIN = { left: 46, top: 8, right: 10, bottom: 40 };
+
+function plotArea(canvas) {
+  return { x: MARGIN.left, y: MARGIN.top, w: canvas.width - MARGIN.left - MARGIN.right, h: canvas.height - MARGIN.top - MARGIN.bottom };
+}
+
+function toCanvas(u, v, m, area) {
   const [u0, u1, v0, v1] = m.extent;
+  return [area.x + ((u - u0) / (u1 - u0)) * area.w, area.y + ((v1 - v) / (v1 - v0)) * area.h];
+}
+
+// Round tick values in [lo, hi]: steps of 1, 2 or 5 times a power of ten, about `count` of them.
+function niceTicks(lo, hi, count = 5) {
+  const raw = (hi - lo) / count, power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((f) => f * power).find((s) => s >= raw);
+  const digits = Math.max(0, -Math.floor(Math.log10(step)));
+  const ticks = [];
+  for (let k = Math.ceil(lo / step); k * step <= hi; k++) ticks.push(+(k * step).toFixed(digits));
+  return ticks.map((t) => ({ value: t, label: t.toFixed(digits) }));
+}
+
+function drawAxes(ctx, m, area) {
+  const [u0, u1, v0, v1] = m.extent;
+  ctx.strokeStyle = "#555";
+  ctx.fillStyle = "#333";
+  ctx.lineWidth = 1;
+  ctx.strokeRect(area.x, area.y, area.w, area.h);
+  ctx.font = "12px system-ui, sans-serif";
+  const u = niceTicks(u0, u1), v = niceTicks(v0, v1);
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (const t of u) {
+    const [x] = toCanvas(t.value, v0, m, area);
+    ctx.beginPath(); ctx.moveTo(x, area.y + area.h); ctx.lineTo(x, area.y + area.h + 5); ctx.stroke();
+    ctx.fillText(t.label, x, area.y + area.h + 7);
+  }
+  ctx.fillText(m.axes[0], area.x + area.w / 2, area.y + area.h + 23);
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (const t of v) {
+    const [, y] = toCanvas(u0, t.value, m, area);
+    ctx.beginPath(); ctx.moveTo(area.x - 5, y); ctx.lineTo(area.x, y); ctx.stroke();
+    ctx.fillText(t.label, area.x - 7, y);
+  }
+  ctx.save();
+  ctx.translate(11, area.y + area.h / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textAlign = "center";
+  ctx.fillText(m.axes[1], 0, 0);
+  ctx.restore();
+  state.mapTicks = { u: u.map((t) => t.label), v: v.map((t) => t.label) };
+}
+
+function drawMap(highlight) {
+  const canvas = $("map"), ctx = canvas.getContext("2d"), m = state.map, area = plotArea(canvas);
   ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(area.x, area.y, area.w, area.h);
+  ctx.clip();  // points beyond the extent (the 1st to 99th percentiles) would spill onto the axes
   ctx.globalAlpha = 0.55;
-  if (mapImage.complete) ctx.drawImage(mapImage, 0, 0, canvas.width, canvas.height);
+  if (mapImage.complete) ctx.drawImage(mapImage, area.x, area.y, area.w, area.h);
   ctx.globalAlpha = 1;
   m.points.forEach(([u, v], i) => {
-    const x = ((u - u0) / (u1 - u0)) * canvas.width, y = ((v1 - v) / (v1 - v0)) * canvas.height;
+    const [x, y] = toCanvas(u, v, m, area);
     ctx.fillStyle = m.labels ? COLOURS[m.labels[i] % COLOURS.length] : "#1f77b4";
     ctx.beginPath();
     ctx.arc(x, y, i === highlight ? 6 : 2.2, 0, 2 * Math.PI);
     ctx.fill();
     if (i === highlight) { ctx.strokeStyle = "#000"; ctx.lineWidth = 2; ctx.stroke(); }
   });
+  ctx.restore();
+  drawAxes(ctx, m, area);
 }
 
 async function loadMap() {
@@ -117,12 +206,12 @@ async function loadTest(index) {
 }
 
 function mapClick(event) {
-  const canvas = $("map"), rect = canvas.getBoundingClientRect(), m = state.map;
-  const [u0, u1, v0, v1] = m.extent;
+  const canvas = $("map"), rect = canvas.getBoundingClientRect(), m = state.map, area = plotArea(canvas);
   const px = (event.clientX - rect.left) * (canvas.width / rect.width), py = (event.clientY - rect.top) * (canvas.height / rect.height);
+  if (px < area.x || px > area.x + area.w || py < area.y || py > area.y + area.h) return;  // on the axes
   let best = -1, bestDist = Infinity;
   m.points.forEach(([u, v], i) => {
-    const x = ((u - u0) / (u1 - u0)) * canvas.width, y = ((v1 - v) / (v1 - v0)) * canvas.height;
+    const [x, y] = toCanvas(u, v, m, area);
     const dist = (x - px) ** 2 + (y - py) ** 2;
     if (dist < bestDist) { bestDist = dist; best = i; }
   });
@@ -130,7 +219,7 @@ function mapClick(event) {
   drawMap(best);
   loadTest(best).then((out) => {
     $("clicked").textContent = `test image ${best}` + (out.label !== null ? ` (label ${out.label})` : "");
-    $("clicked-image").src = out.image;
+    show($("clicked-image"), out.image);
     setZ(out.z);
   });
 }
@@ -139,7 +228,7 @@ async function interpolate() {
   const out = await api("/api/interpolate", {
     a: +$("interp-a").value, b: +$("interp-b").value, steps: +$("interp-steps").value, mode: $("interp-mode").value,
   });
-  $("interp-images").src = out.images;
+  show($("interp-images"), out.images);
 }
 
 // Your image: a drawing canvas or an uploaded file, sent as a PNG data: URI.
@@ -176,11 +265,13 @@ async function encodeOwn() {
   const image = uploaded || $("draw").toDataURL("image/png");
   state.seed += 1;
   const out = await api("/api/image", withLabel({ image, invert: $("invert").checked, draws: 8, seed: state.seed }));
-  $("own-input").src = out.input;
-  $("own-recon").src = out.reconstruction;
-  $("own-neighbours").src = out.neighbours;
+  $("own-result").hidden = false;
+  $("own-empty").hidden = true;
+  show($("own-input"), out.input);
+  show($("own-recon"), out.reconstruction);
+  show($("own-neighbours"), out.neighbours);
   $("own-meta").textContent = `nearest training images ${out.neighbour_indices.join(", ")} (pixel distances ${out.neighbour_distances.join(", ")})`;
-  if (out.draws) $("own-draws").src = out.draws;
+  if (out.draws) show($("own-draws"), out.draws);
   $("own-draws-row").hidden = !out.draws;
   state.ownZ = out.z || null;
   $("own-load").hidden = !out.z;
@@ -191,8 +282,8 @@ async function encodeOwn() {
 function showCodes(codes, decoded, original) {
   state.codes = codes;
   state.mask = codes.map((row) => row.map(() => 0));
-  if (original) $("codes-original").src = original;
-  $("codes-decoded").src = decoded;
+  if (original) show($("codes-original"), original);
+  show($("codes-decoded"), decoded);
   renderCodes();
 }
 
@@ -219,7 +310,7 @@ async function codeClick(i, j) {
   state.codes[i][j] = Math.max(0, Math.min(state.info.codes.num_codes - 1, +$("code-value").value));
   renderCodes();
   const out = await api("/api/decode_codes", { codes: state.codes });
-  $("codes-decoded").src = out.image;
+  show($("codes-decoded"), out.image);
 }
 
 async function loadCodes() {
@@ -231,7 +322,7 @@ async function resampleCodes() {
   state.seed += 1;
   const out = await api("/api/resample_codes", { codes: state.codes, mask: state.mask, seed: state.seed });
   state.codes = out.codes;
-  $("codes-decoded").src = out.image;
+  show($("codes-decoded"), out.image);
   renderCodes();
   state.resamples += 1;
 }
