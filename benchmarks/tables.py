@@ -34,6 +34,7 @@ TARGETS = {"breast_cancer": "target", "wine": "target", "diabetes": "progression
 # the IWAE bound (k = 10), and enough epochs for a few thousand steps.
 COMMON = [
     "model.network.hidden=[128, 128]",
+    "model.likelihood.type=columns",
     "model.likelihood.learn_sigma=decoder",
     "objective.name=iwae",
     "objective.num_samples=10",
