@@ -75,12 +75,7 @@ def load_run_data(config: Config, device: torch.device | str, spec: DataSpec | N
     codes = data.levels if data.train.dtype == torch.uint8 else None
     binarization = Binarization.of(config, levels if support == "real" else None, codes)  # a density: dequantized
     train_x, test_x = binarization.at_load(data.train, data.test, data.levels)
-    train_cond: Cond = {}
-    test_cond: Cond = {}
-    if "labels" in capabilities(config.model):
-        train_cond, test_cond = _labels(config, data)
-    train_cond = {k: v.to(device) for k, v in train_cond.items()}
-    test_cond = {k: v.to(device) for k, v in test_cond.items()}
+    train_cond, test_cond = _conditioning(config, data, device)
     spec = image_spec(config, data.shape, levels)
     if isinstance(train_x, DiskImages):  # streamed: the train split stays on disk, the test split is read whole
         return RunData(data, train_x, test_x[:].to(device), train_cond, test_cond, binarization, levels, spec)
@@ -104,12 +99,7 @@ def _table_run_data(config: Config, device: torch.device | str, spec: DataSpec |
     if config.model.likelihood.type == _IMAGE_LIKELIHOOD_DEFAULT:
         config.model.likelihood.type = "columns"  # a table's own likelihood; the run's config.yaml records it
     data = load_configured(config.data, spec=spec)
-    train_cond: Cond = {}
-    test_cond: Cond = {}
-    if "labels" in capabilities(config.model):
-        train_cond, test_cond = _labels(config, data)
-    train_cond = {k: v.to(device) for k, v in train_cond.items()}
-    test_cond = {k: v.to(device) for k, v in test_cond.items()}
+    train_cond, test_cond = _conditioning(config, data, device)
     binarization = Binarization("none", config.train.seed)
     return RunData(
         data, data.train.to(device), data.test.to(device), train_cond, test_cond, binarization, None, data.spec
@@ -188,6 +178,14 @@ def pixel_levels(config: Config, data: ImageData) -> int | None:
                 "data (then use model.likelihood.type=gaussian)."
             )
     return declared
+
+
+def _conditioning(config: Config, data: Loaded, device: torch.device | str) -> tuple[Cond, Cond]:
+    """The splits' labels on the device for a model conditioned on them ({"y": (N,)}), else nothing."""
+    if "labels" not in capabilities(config.model):
+        return {}, {}
+    train_cond, test_cond = _labels(config, data)
+    return {k: v.to(device) for k, v in train_cond.items()}, {k: v.to(device) for k, v in test_cond.items()}
 
 
 def _labels(config: Config, data: Loaded) -> tuple[Cond, Cond]:
