@@ -43,8 +43,8 @@ class LikelihoodEntry:
     support: str
     kinds: tuple[str, ...] = ("image",)
 
-    def __call__(self, cfg: LikelihoodConfig, spec: DataSpec) -> nn.Module:
-        return self.build(cfg, spec)
+    def __call__(self, cfg: LikelihoodConfig, spec: DataSpec | tuple[int, ...]) -> nn.Module:
+        return self.build(cfg, as_spec(spec))
 
 
 def build_likelihood(cfg: LikelihoodConfig, spec: DataSpec | tuple[int, ...]) -> nn.Module:

@@ -119,7 +119,8 @@ def announce_data(p: Prepared, log: Log | None) -> None:
     view = view_of(p.data.spec)
     for line in view.summary_lines(p.data.data):
         log(line)
-    mlp = p.config.model.network.type == "mlp" and p.config.model.type != "vqvae"  # a VQ-VAE has its own conv networks
+    network = getattr(p.config.model, "network", None)  # a VQ-VAE has its own conv networks, and no such key
+    mlp = network is not None and network.type == "mlp"
     for warning in view.data_warnings(p.data.data, p.config.train.batch_size, mlp=mlp):
         log(f"warning: {warning}")
 
