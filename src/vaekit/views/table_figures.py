@@ -41,7 +41,7 @@ def marginal_figure(column: Column, real: np.ndarray, sampled: np.ndarray):
     count column, the share of each category for a binary or categorical one. Values as `column_values` gives them."""
     from matplotlib.figure import Figure  # imported here: matplotlib is slow to import
 
-    fig = Figure(figsize=(3.6, 2.5), dpi=80, layout="constrained")
+    fig = Figure(figsize=(3.6, 2.5), dpi=100, layout="constrained")  # ~360 px: the grid cell, not enlarged
     ax = fig.add_subplot()
     if column.type in NUMERIC:
         outside = _histograms(ax, column, real, sampled)
