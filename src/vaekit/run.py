@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 import yaml
 from safetensors import SafetensorError, safe_open
+from torch.distributions import Distribution
 
 from vaekit.config import MAX_SIDE, Config, config_from_dict
 from vaekit.errors import ConfigError, DataError, RunError
@@ -205,6 +206,22 @@ class Run:
         x = self.check_data(x)
         cond = self.labels_of(x, y)
         return torch.cat([self.model.encode(xb, **cb) for xb, cb in batches(x, cond, batch_size)])
+
+    @torch.no_grad()
+    def likelihood_at(
+        self, z: torch.Tensor, generator: torch.Generator | None = None, y: torch.Tensor | None = None
+    ) -> Distribution:
+        """p(x|z) at latent vectors z (N, D) as `encode` gives them: batch shape (N,) (its mean is what a decoded
+        image shows; a table's `column_log_prob` scores each column). A hierarchical model's z is its top layer, the
+        lower layers at their conditional prior means, or drawn from them with `generator`."""
+        self.require("latent_vector", "decoding latent vectors")
+        z = z.to(self.device)
+        cond = self.cond(y, z.shape[0])
+        if "layers" not in self.capabilities:
+            return self.model.likelihood(z, **cond)
+        given = [None] * (len(self.model.layer_dims) - 1) + [z]
+        layers = self.model.descend(None, (), generator, given=given, use_mean=generator is None)
+        return self.model.likelihood(torch.cat(layers.z, dim=-1), **cond)
 
     def encode_codes(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
         """Code maps (N, h, w) int64 of a model with a discrete latent grid (`codes`: the VQ-VAE)."""

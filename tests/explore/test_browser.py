@@ -37,6 +37,7 @@ def browser():
         "--window-size=1400,1000",
     ):
         options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the page's console, read by console_errors
     driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
     yield driver
     driver.quit()
@@ -52,6 +53,11 @@ def wait(driver, condition, timeout: float = 20.0):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(driver, timeout).until(lambda d: condition(d))
+
+
+def console_errors(driver) -> list[str]:
+    """The console's errors since the last call (reading the log empties it)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def only_local_requests(driver, origin: str) -> list[str]:
@@ -201,3 +207,56 @@ def test_report_renders_with_no_network_request(browser, runs, tmp_path):
     names = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert not [n for n in names if not n.startswith("data:")]  # nothing fetched from anywhere
     assert "Latent traversals" in browser.find_element(By.TAG_NAME, "body").text
+
+
+def test_a_table_run_shows_rows_that_follow_the_sliders_and_the_map(browser, runs):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    with served(create_app(load_run(runs("table")))) as port:
+        console_errors(browser)  # what earlier pages left
+        browser.get(f"http://127.0.0.1:{port}/")
+        wait(browser, lambda d: d.execute_script("return document.body.dataset.ready === '1' && state.map !== null"))
+        row = browser.find_element(By.ID, "decoded-row")
+        wait(browser, lambda d: len(row.find_elements(By.TAG_NAME, "tr")) == 5)  # one line per column
+        names = [th.text for th in row.find_elements(By.CSS_SELECTOR, "tr > th")]
+        assert names == ["height", "weight", "visits", "smoker", "city"]
+        assert len(row.find_elements(By.CSS_SELECTOR, ".track .marker")) == 3  # real and count columns
+        assert len(row.find_elements(By.CSS_SELECTOR, ".category")) == 2 + 3  # each category's probability
+        assert browser.find_element(By.ID, "own-panel").is_displayed() is False  # no drawing for a table
+
+        before = row.text
+        sliders = browser.find_elements(By.CSS_SELECTOR, "#sliders input[type=range]")
+        assert len(sliders) == 2
+        sliders[0].send_keys(*[Keys.ARROW_RIGHT] * 250)  # +2.5
+        wait(browser, lambda d: row.text != before)
+
+        ActionChains(browser).move_to_element_with_offset(browser.find_element(By.ID, "map"), 10, -15).click().perform()
+        wait(browser, lambda d: d.find_element(By.ID, "clicked").text.startswith("test row"))
+        assert re.search(r"\(group [abc]\)$", browser.find_element(By.ID, "clicked").text)  # the label by name
+        clicked = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#clicked-rows tr > th:first-child")]
+        assert clicked == ["", "test row", "reconstruction"]
+        assert [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#legend span")] == ["a", "b", "c"]
+
+        shown = visible_images(browser)
+        assert [i["alt"] for i in shown if not (i["nw"] and i["nh"])] == []  # no broken image
+        assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None
+        assert console_errors(browser) == []
+        assert only_local_requests(browser, f"http://127.0.0.1:{port}") == []
+
+
+def test_a_table_report_renders_every_figure(browser, runs, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    out = write_report(load_run(runs("table")), tmp_path / "report.html", ReportOptions(quick_examples=30))
+    console_errors(browser)
+    browser.get(out.as_uri())
+    wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+    images = browser.find_elements(By.TAG_NAME, "img")
+    assert len(images) == 1 + 5 + 1 + 1  # curves, a marginal per column, correlations, KL per dimension
+    assert all(browser.execute_script("return arguments[0].naturalWidth", i) > 0 for i in images)
+    marginals = browser.find_elements(By.CSS_SELECTOR, ".marginals img")
+    widths = {round(m.size["width"]) for m in marginals}
+    assert len(marginals) == 5 and min(widths) >= 250  # laid out in a grid, none squashed
+    assert console_errors(browser) == []

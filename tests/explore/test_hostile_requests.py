@@ -38,8 +38,12 @@ VQ_ENDPOINTS = ("/api/decode_codes", "/api/resample_codes")
 @pytest.fixture(scope="module")
 def ports(runs):
     """kind -> the port of a live explorer of the tiny run of that kind."""
-    with served(create_app(load_run(runs("vae")))) as vae, served(create_app(load_run(runs("vqvae")))) as vq:
-        yield {"vae": vae, "vqvae": vq}
+    with (
+        served(create_app(load_run(runs("vae")))) as vae,
+        served(create_app(load_run(runs("vqvae")))) as vq,
+        served(create_app(load_run(runs("table")))) as table,
+    ):
+        yield {"vae": vae, "vqvae": vq, "table": table}
 
 
 def post(port: int, path: str, body: bytes, chunks: list[bytes] | None = None) -> tuple[int, str]:
@@ -80,7 +84,7 @@ def assert_refused(port: int, status: int, text: str, expected: int | None = Non
 
 def assert_alive(port: int) -> None:
     status, text = post(port, "/api/test", json.dumps({"index": 0}).encode())
-    assert status == 200 and "image" in json.loads(text)
+    assert status == 200 and ("image" in json.loads(text) or "row" in json.loads(text))  # a test image, or row
 
 
 def nested(depth: int, opener: str = "[", closer: str = "]", inner: str = "0") -> str:
@@ -201,4 +205,66 @@ def test_concurrent_hostile_and_good_requests(ports):
     for (path, body, expected), (status, text) in zip(jobs, answers, strict=True):
         assert status == expected, (path, body[:60], status, text[:200])
         assert ("error" in json.loads(text)) == (expected != 200)
+    assert_alive(port)
+
+
+# A table run (2 latent dimensions, 30 test rows, a label column the plain VAE does not take).
+TABLE_ENDPOINTS = ("/api/decode", "/api/test", "/api/interpolate")
+
+
+@pytest.mark.parametrize("name", DEEP)
+@pytest.mark.parametrize("endpoint", TABLE_ENDPOINTS)
+def test_deeply_nested_bodies_are_refused_by_a_table_run(ports, endpoint, name):
+    port = ports["table"]
+    assert "deep" in assert_refused(port, *post(port, endpoint, DEEP[name].encode()), 400)
+
+
+@pytest.mark.parametrize(
+    "endpoint, body, words",
+    [
+        ("/api/decode", '{"z": [0, 0, 0, 0]}', "list of 2 finite numbers"),
+        ("/api/decode", '{"z": [N401, 0]}', "401 digits"),
+        ("/api/decode", '{"z": [NaN, 0]}', "NaN"),
+        ("/api/decode", '{"z": [1e999, 0]}', "finite"),
+        ("/api/decode", '{"z": [1001, 0]}', "within +-1000"),
+        ("/api/decode", '{"z": [0, 0], "label": 1}', "takes no label"),
+        ("/api/decode", '{"z": [0, 0], "resample": 3}', "needs a model with layers"),
+        ("/api/test", '{"index": 30}', "'index' must be an integer from 0 to 29"),
+        ("/api/test", '{"index": "0"}', "'index'"),
+        ("/api/interpolate", '{"a": 0, "b": 30}', "'b'"),
+        ("/api/interpolate", '{"a": 0, "b": 1, "steps": 33}', "'steps'"),
+        ("/api/decode", "[]", "JSON object"),
+    ],
+)
+def test_wrong_fields_are_refused_by_a_table_run(ports, endpoint, body, words):
+    port = ports["table"]
+    assert words in assert_refused(port, *post(port, endpoint, big(body)))
+
+
+@pytest.mark.parametrize("body", [b'{"image": "x"}', DEEP["arrays"].encode(), b"not json", b"x" * (MAX_BODY + 1)])
+def test_image_endpoints_refuse_a_table_run_before_reading_the_body(ports, body):
+    port = ports["table"]
+    message = assert_refused(port, *post(port, "/api/image", body), 404)
+    assert "needs a run on images" in message and "table" in message
+
+
+def test_a_table_run_answers_far_out_latent_vectors_with_finite_rows(ports):
+    """|z| at the bound: rates that overflow float32 are clamped, so the answer is JSON (a 200), never a 5xx."""
+    port = ports["table"]
+    for z in ([1000, -1000], [-1000, 1000], [1000, 1000]):
+        status, text = post(port, "/api/decode", json.dumps({"z": z}).encode())
+        assert status == 200, text[:300]
+        row = json.loads(text)["row"]
+        assert all(not isinstance(v, float) or abs(v) < 1e16 for v in row.values())
+
+
+def test_concurrent_hostile_and_good_requests_to_a_table_run(ports):
+    port = ports["table"]
+    good = [("/api/decode", {"z": [0.5, -0.5]}), ("/api/test", {"index": 3}), ("/api/interpolate", {"a": 0, "b": 1})]
+    jobs = [(path, json.dumps(body), 200) for path, body in good] * 8
+    jobs += [(path, body, 400) for body in (DEEP["arrays"], '{"z": [NaN, 0]}', "[]") for path in TABLE_ENDPOINTS] * 2
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda job: post(port, job[0], big(job[1])), jobs))
+    for (path, body, expected), (status, text) in zip(jobs, answers, strict=True):
+        assert status == expected, (path, body[:60], status, text[:200])
     assert_alive(port)

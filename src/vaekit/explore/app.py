@@ -171,6 +171,16 @@ def create_app(run: Run, explorer: Explorer | None = None) -> Starlette:
             model_type = run.config.model.type
             raise BadRequest(f"{what} needs a model with {capability}; this run's model.type is {model_type}.", 404)
 
+    def needs_images(what: str) -> None:
+        # refused before the body is read: nothing a table run could do with it
+        if not ex.kind.image_tools:
+            word = run.spec.facts.example_word
+            raise BadRequest(
+                f"{what} needs a run on images; this run models {word}s of a table ({run.spec.event_shape[0]} "
+                f"columns). Pick a test {word} on the map or move the sliders instead.",
+                404,
+            )
+
     def label_of(data: dict) -> int | None:
         if not ex.num_classes:
             if data.get("label") is not None:
@@ -226,6 +236,7 @@ def create_app(run: Run, explorer: Explorer | None = None) -> Starlette:
         return JSONResponse(await run_in_threadpool(ex.interpolate, a, b, steps, mode))
 
     async def own_image(request: Request) -> Response:
+        needs_images("encoding your own image (and finding its nearest training images)")
         data = await read_json(request)
         x = decode_image(data, run.data_shape)
         draws = integer(data, "draws", 1, MAX_DRAWS, default=8)

@@ -3,6 +3,7 @@
 Everything is chosen by the run's capabilities: sliders, the map, interpolation and posterior draws need
 `latent_vector`; a conditional model (`labels`) decodes with the label picked on the page; a hierarchical model
 (`layers`) can redraw its lower layers under the slider's top layer; a VQ-VAE (`codes`) shows and edits code maps.
+How examples are shown (images, or rows of a table) is the kind's (vaekit.explore.kinds.KINDS, keyed by spec.kind).
 Each random draw comes from a generator seeded by the request's `seed`.
 """
 
@@ -16,21 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vaekit.plotting import image_grid
-from vaekit.report.views import LatentRanking, SplitData, load_split, png_uri, rank_latents
+from vaekit.explore.kinds import KINDS, uri
+from vaekit.report.views import LatentRanking, SplitData, load_split, rank_latents
 from vaekit.run import Run
 from vaekit.sampling import interpolate
 
-MAP_POINTS = 2000  # test images on the map
+MAP_POINTS = 2000  # test examples on the map
 MAP_GRID = 10  # decoded images per side of the grid under the map
-TEST_IMAGES = 10_000  # test images that can be picked by index
-NEIGHBOUR_IMAGES = 10_000  # training images searched for the nearest neighbours of an uploaded image
+TEST_IMAGES = 10_000  # test examples that can be picked by index
 NUM_NEIGHBOURS = 5
-
-
-def uri(images: torch.Tensor, nrow: int | None = None, pad: int = 0) -> str:
-    """PNG data: URI of images (N, C, H, W) at their own size (the page scales them up, pixelated)."""
-    return png_uri(image_grid(images, nrow=nrow, pad=pad))
 
 
 def slerp(z_a: torch.Tensor, z_b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -87,9 +82,9 @@ class Explorer:
         self.run = run
         self.caps = run.capabilities
         self.lock = threading.Lock()  # one model call at a time: predictable latency, no oversubscribed threads
+        self.kind = KINDS[run.spec.kind]
         self.test = load_split(run, "test", TEST_IMAGES)
-        self.train = load_split(run, "train", NEIGHBOUR_IMAGES)
-        self.train_flat = self.train.x.flatten(1)  # (N, P)
+        self.kind.prepare(self)
         self.num_classes = run.config.model.num_classes if "labels" in self.caps else 0
         self.ranking: LatentRanking | None = None
         self.map: LatentMap | None = None
@@ -106,6 +101,9 @@ class Explorer:
         run = self.run
         info = {
             "run": run.path.name,
+            "kind": run.spec.kind,
+            "example_word": run.spec.facts.example_word,
+            "image_tools": self.kind.image_tools,
             "model_type": run.config.model.type,
             "capabilities": sorted(self.caps),
             "data": run.config.data.source,
@@ -113,6 +111,7 @@ class Explorer:
             "num_test": int(self.test.x.shape[0]),
             "num_classes": self.num_classes,
             "prior_note": run.prior_note(),
+            **self.kind.info(self),
         }
         if self.ranking is not None:
             r = self.ranking
@@ -136,10 +135,14 @@ class Explorer:
 
     # Uses of a latent vector.
 
-    def cond(self, label: int | None, num: int) -> dict[str, torch.Tensor]:
+    def labels(self, label: int | None, num: int) -> torch.Tensor | None:
+        """`num` copies of the page's label for a conditional model (0 when none is picked); None for the others."""
         if "labels" not in self.caps:
-            return {}
-        return self.run.cond(torch.full((num,), 0 if label is None else label, dtype=torch.int64), num)
+            return None
+        return torch.full((num,), 0 if label is None else label, dtype=torch.int64)
+
+    def cond(self, label: int | None, num: int) -> dict[str, torch.Tensor]:
+        return self.run.cond(self.labels(label, num), num)
 
     def decode(self, z: list[float], label: int | None = None, resample: int | None = None) -> dict:
         """Decode one latent vector; a hierarchical model's lower layers at their prior means, or redrawn with
@@ -147,15 +150,9 @@ class Explorer:
         start = time.perf_counter()
         with self.lock, torch.no_grad():
             zt = torch.tensor([z], dtype=torch.float32, device=self.run.device)  # (1, D)
-            if resample is not None and "layers" in self.caps:
-                model = self.run.model
-                g = torch.Generator(device=self.run.device).manual_seed(resample)
-                layers = model.descend(None, (), g, given=[None] * (len(model.layer_dims) - 1) + [zt])
-                image = model.likelihood(torch.cat(layers.z, dim=-1)).mean  # (1, C, H, W)
-            else:
-                image = self.run.model.decode(zt, **self.cond(label, 1))  # (1, C, H, W)
-            out = uri(image)
-        return {"image": out, "ms": 1000 * (time.perf_counter() - start)}
+            g = None if resample is None else torch.Generator(device=self.run.device).manual_seed(resample)
+            out = self.kind.decoded(self, self.run.likelihood_at(zt, g, self.labels(label, 1)))
+        return {**out, "ms": 1000 * (time.perf_counter() - start)}
 
     def map_view(self, label: int | None = None) -> dict:
         """The test set's posterior means on the map's plane and the decoded grid over it (row 0 at the top)."""
@@ -166,25 +163,29 @@ class Explorer:
         vv, uu = torch.meshgrid(v, u, indexing="ij")  # (G, G): row r at v[r], column c at u[c]
         z = m.center + uu.reshape(-1, 1) * m.axes[0] + vv.reshape(-1, 1) * m.axes[1]  # (G G, D)
         with self.lock:
-            images = self.run.model.decode(z.to(self.run.device), **self.cond(label, z.shape[0]))  # (G G, C, H, W)
+            grid = self.kind.map_grid(self, self.run.likelihood_at(z, y=self.labels(label, z.shape[0])))
         return {
             "name": m.name,
             "axes": list(m.axis_names),
             "points": [[round(a, 4), round(b, 4)] for a, b in m.points.tolist()],
             "labels": self.map_labels,
             "extent": list(m.extent),
-            "grid": uri(images, nrow=MAP_GRID),
+            "grid": grid,  # None: the kind draws no grid (a table)
             "grid_size": MAP_GRID,
         }
 
     def test_image(self, index: int) -> dict:
-        x = self.test.x[index : index + 1]  # (1, C, H, W)
+        """Test example `index` as the kind shows it, its label, its posterior mean `z` and what the model makes of
+        it: a table's reconstructed row (`reconstruction`), a VQ-VAE's code map and decoded image."""
+        x = self.test.x[index : index + 1]  # (1, *event_shape)
         label = None if self.test.labels is None else int(self.test.labels[index])
-        out = {"index": index, "image": uri(x), "label": label}
+        out = {"index": index, **self.kind.example(self, x), "label": label}
         with self.lock:
             if "latent_vector" in self.caps:
                 y = self.test.cond["y"][index : index + 1] if "y" in self.test.cond else None
-                out["z"] = self.run.encode(x, y=y)[0].tolist()
+                z = self.run.encode(x, y=y)  # (1, D)
+                out["z"] = z[0].tolist()
+                out["decoded"] = self.kind.decoded(self, self.run.likelihood_at(z, y=y))
             if "codes" in self.caps:
                 codes = self.run.encode_codes(x)  # (1, h, w)
                 out["codes"] = codes[0].tolist()
@@ -203,7 +204,7 @@ class Explorer:
                 t = torch.linspace(0, 1, steps, device=z.device, dtype=z.dtype).unsqueeze(1)  # (K, 1)
                 path = slerp(z[0], z[1], t)  # (K, D)
                 images = self.run.model.decode(path, **{k: v[:1].expand(steps) for k, v in cond.items()})
-        return {"images": uri(images, nrow=steps, pad=1), "steps": steps, "mode": mode}
+        return {**self.kind.path(self, images), "steps": steps, "mode": mode}
 
     def own_image(self, x: torch.Tensor, draws: int, seed: int, label: int | None) -> dict:
         """An image x (1, C, H, W) of the page's: its reconstruction, draws from q(z|x) decoded, its posterior mean

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vaekit.evaluate.diagnostics import active_units, mean_kl_per_dim
+from vaekit.evaluate.diagnostics import COLLAPSE_NATS, active_units, mean_kl_per_dim
 from vaekit.plotting import auto_scale, image_grid
 from vaekit.run import Run
 from vaekit.workflow.data import load_run_data
 
 # A dimension whose KL (nats, averaged over the data) is below this carries no information about x: collapsed.
-COLLAPSED_KL = 0.01
+COLLAPSED_KL = COLLAPSE_NATS
 # Without a per-dimension KL, Burda et al. 2016's active-unit criterion: Var_x E_q[z_d|x] below this is inactive.
 INACTIVE_VARIANCE = 0.01
 
@@ -35,7 +35,8 @@ class SplitData:
 
 def load_split(run: Run, split: str = "test", limit: int | None = None) -> SplitData:
     """The first `limit` images of a split of the run's own data (binarized at load as in training)."""
-    data = load_run_data(copy.deepcopy(run.config), run.device)  # a copy: loading may fill in config fields
+    # a copy: loading may fill in config fields; the run's spec: a table is read as in training, never refitted
+    data = load_run_data(copy.deepcopy(run.config), run.device, run.spec)
     x, cond = data.split(split)
     labels = data.data.train_labels if split == "train" else data.data.test_labels
     x = run.check_data(x, source=f"data '{run.config.data.source}'")
@@ -98,3 +99,17 @@ def figure_uri(fig) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def bar_chart(values: list[float], labels: list[str], title: str, ylabel: str):
+    """A bar chart of one value per label: a matplotlib Figure (not saved)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(max(4.0, 0.25 * len(values) + 1.5), 3.0), dpi=90, layout="constrained")
+    ax = fig.add_subplot()
+    ax.bar(range(len(values)), values, color="tab:blue")
+    if len(labels) <= 64:
+        ax.set_xticks(range(len(values)), labels, fontsize=7)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    return fig

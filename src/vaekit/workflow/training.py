@@ -21,7 +21,7 @@ from vaekit.atomic import atomic_write_text
 from vaekit.config import Config, validate
 from vaekit.errors import ConfigError, RunError
 from vaekit.evaluate.by_model import evaluation_for
-from vaekit.evaluate.diagnostics import mean_kl_per_dim
+from vaekit.evaluate.diagnostics import collapse_warning, mean_kl_per_dim
 from vaekit.lock import LOCK_FILE, check_unlocked
 from vaekit.models import build_model, capabilities, parameter_count
 from vaekit.objectives import build_objective
@@ -265,21 +265,10 @@ def write_samples(run: Run, out: Path, num: int, seed: int) -> Path:
     return path
 
 
-COLLAPSE_NATS = 0.01  # a latent dimension whose mean KL is below this carries (next to) no information about x
-
-
 def collapse_note(run: Run, data: RunData) -> str | None:
     """Said at the end of training when every latent dimension collapsed (KL ~ 0 on the test split): what to try."""
     if "kl_per_dim" not in run.capabilities:
         return None
     x, cond = data.split("test")
     kl = mean_kl_per_dim(run.model, x[:2000], cond={k: v[:2000] for k, v in cond.items()})  # (D,)
-    if kl.numel() == 0 or float(kl.max()) >= COLLAPSE_NATS:
-        return None
-    return (
-        f"posterior collapse: all {kl.numel()} latent dimensions carry less than {COLLAPSE_NATS} nats of KL on the "
-        f"test split (largest {float(kl.max()):.2g}), so z says nothing about x and the decoder models the data "
-        "alone. Try a KL warm-up (objective.warmup_epochs=10), free bits (objective.free_bits=0.5), a smaller "
-        "objective.beta, a smaller model.latent_dim or more epochs; for a table, a decoder with less freedom "
-        "(model.likelihood.learn_sigma=per_column instead of decoder)."
-    )
+    return collapse_warning(kl)

@@ -43,6 +43,100 @@ function withLabel(body) {
   return body;
 }
 
+// What differs by kind of data (info.kind): how a decoded point, a clicked test example and a path are shown.
+const VIEWS = {
+  image: {
+    decoded: (out) => show($("decoded"), out.image),
+    clicked: (out) => show($("clicked-image"), out.image),
+    path: (out) => show($("interp-images"), out.images),
+  },
+  table: {
+    decoded: (out) => renderBars($("decoded-row"), out.row, out.bars),
+    clicked: (out) => renderRows($("clicked-rows"), [out.row, out.decoded.row], ["test row", "reconstruction"]),
+    path: (out) => {
+      renderRows($("interp-rows"), out.rows, out.rows.map((_, i) => `step ${i}`));
+      $("interp-empty").hidden = true;
+    },
+  },
+};
+const view = () => VIEWS[state.info.kind];
+
+// A table's values: whole numbers as they are, others to 4 significant digits; categories by name.
+function formatValue(v) {
+  if (typeof v !== "number") return String(v);
+  return Number.isInteger(v) ? String(v) : String(+v.toPrecision(4));
+}
+
+function cell(tag, text, cls) {
+  const element = document.createElement(tag);
+  element.textContent = text;
+  if (cls) element.className = cls;
+  return element;
+}
+
+// Rows of a table, one per line, the first column naming each line ("test row", "step 3", ...).
+function renderRows(box, rows, names) {
+  const columns = state.info.columns.map((c) => c.name);
+  const table = document.createElement("table");
+  const head = document.createElement("tr");
+  head.append(cell("th", ""), ...columns.map((c) => cell("th", c)));
+  table.append(head);
+  rows.forEach((row, i) => {
+    const tr = document.createElement("tr");
+    tr.append(cell("th", names[i]), ...columns.map((c) => cell("td", formatValue(row[c]))));
+    table.append(tr);
+  });
+  box.replaceChildren(table);
+  box.hidden = false;
+}
+
+// A decoded row: each column's value, and a bar: where a real or count value lies between the test split's min
+// and max (a red marker at the end: beyond them), or the probability of each category (the shown one darker).
+const MAX_CATEGORIES_SHOWN = 12;
+function renderBars(box, row, bars) {
+  const table = document.createElement("table");
+  bars.forEach((bar, j) => {
+    const column = state.info.columns[j], tr = document.createElement("tr");
+    tr.append(cell("th", bar.name), cell("td", formatValue(row[bar.name]), "value"));
+    const td = cell("td", "", "bar");
+    if (bar.probabilities) td.append(categoryBars(column, bar.probabilities, row[bar.name]));
+    else if (bar.position !== undefined) td.append(positionBar(bar));
+    tr.append(td);
+    table.append(tr);
+  });
+  box.replaceChildren(table);
+  box.hidden = false;
+}
+
+function positionBar(bar) {
+  const wrap = document.createElement("div"), track = cell("div", "", "track"), marker = cell("span", "", "marker");
+  const at = Math.min(1, Math.max(0, bar.position));
+  marker.style.left = `${(100 * at).toFixed(1)}%`;
+  if (at !== bar.position) { marker.classList.add("beyond"); wrap.title = "beyond the test split's range"; }
+  track.append(marker);
+  const ends = cell("div", "", "ends");
+  ends.append(cell("span", formatValue(bar.low)), cell("span", formatValue(bar.high)));
+  wrap.append(track, ends);
+  return wrap;
+}
+
+function categoryBars(column, probabilities, shown) {
+  const wrap = document.createElement("div");
+  let order = probabilities.map((p, k) => k);
+  if (order.length > MAX_CATEGORIES_SHOWN) order = order.sort((a, b) => probabilities[b] - probabilities[a]).slice(0, MAX_CATEGORIES_SHOWN);
+  for (const k of order) {
+    const line = cell("div", "", "category"), fill = cell("span", "", "fill");
+    fill.style.width = `${(100 * probabilities[k]).toFixed(1)}%`;
+    if (String(column.categories[k]) === String(shown)) line.classList.add("shown");
+    const bar = cell("span", "", "prob");
+    bar.append(fill);
+    line.append(cell("span", column.categories[k], "name"), bar, cell("span", probabilities[k].toFixed(2), "p"));
+    wrap.append(line);
+  }
+  if (probabilities.length > order.length) wrap.append(cell("div", `${probabilities.length - order.length} less probable categories not shown`, "meta"));
+  return wrap;
+}
+
 // Sliders: one per latent dimension, by decreasing KL; a decode is in flight at most once, the latest z follows.
 let decoding = false, pending = false;
 async function decode(extra) {
@@ -50,7 +144,7 @@ async function decode(extra) {
   decoding = true;
   try {
     const out = await api("/api/decode", withLabel({ z: state.z, ...(extra || {}) }));
-    show($("decoded"), out.image);
+    view().decoded(out);
     $("decode-ms").textContent = `decoded in ${out.ms.toFixed(1)} ms (server)`;
   } finally {
     decoding = false;
@@ -62,7 +156,8 @@ function buildSliders(latent) {
   const box = $("sliders");
   box.innerHTML = "";
   const what = latent.score_kind === "kl" ? "KL (nats)" : "variance of the posterior means";
-  $("sliders-hint").textContent = `${latent.dim} dimensions, by decreasing ${what}; greyed: collapsed (carry no information about x). The image updates as a slider moves.`;
+  const follows = state.info.kind === "table" ? "The decoded row (each column's point value; bars: where it lies between the test split's min and max, or each category's probability)" : "The image";
+  $("sliders-hint").textContent = `${latent.dim} dimensions, by decreasing ${what}; greyed: collapsed (carry no information about x). ${follows} updates as a slider moves.`;
   const header = document.createElement("div");
   header.className = "slider header";
   for (const text of ["", "", "z", latent.score_kind === "kl" ? "KL" : "var"]) header.append(Object.assign(document.createElement("span"), { textContent: text }));
@@ -167,7 +262,7 @@ function drawMap(highlight) {
   ctx.rect(area.x, area.y, area.w, area.h);
   ctx.clip();  // points beyond the extent (the 1st to 99th percentiles) would spill onto the axes
   ctx.globalAlpha = 0.55;
-  if (mapImage.complete) ctx.drawImage(mapImage, area.x, area.y, area.w, area.h);
+  if (m.grid && mapImage.complete && mapImage.naturalWidth) ctx.drawImage(mapImage, area.x, area.y, area.w, area.h);
   ctx.globalAlpha = 1;
   m.points.forEach(([u, v], i) => {
     const [x, y] = toCanvas(u, v, m, area);
@@ -184,16 +279,23 @@ function drawMap(highlight) {
 async function loadMap() {
   const m = await api(state.info.num_classes ? `/api/map?label=${state.label}` : "/api/map");
   state.map = m;
-  $("map-hint").textContent = `${m.points.length} test images at their posterior means on ${m.name}; under them, images decoded on a ${m.grid_size}x${m.grid_size} grid. Click a point to load its z.`;
-  mapImage.onload = () => drawMap();
-  mapImage.src = m.grid;
+  const word = state.info.example_word;
+  const under = m.grid ? `; under them, images decoded on a ${m.grid_size}x${m.grid_size} grid` : "";
+  const shown = m.grid ? "" : ", its reconstruction";
+  $("map-hint").textContent = `${m.points.length} test ${word}s at their posterior means on ${m.name}${under}. Click a point to see its ${word}${shown} and load its z.`;
+  if (m.grid) {
+    mapImage.onload = () => drawMap();
+    mapImage.src = m.grid;
+  } else {
+    drawMap();
+  }
   const legend = $("legend");
   legend.innerHTML = "";
   if (m.labels) {
     [...new Set(m.labels)].sort((a, b) => a - b).forEach((k) => {
       const item = document.createElement("span"), dot = document.createElement("i");
       dot.style.background = COLOURS[k % COLOURS.length];
-      item.append(dot, String(k));
+      item.append(dot, labelName(k));
       legend.append(item);
     });
   }
@@ -203,6 +305,12 @@ async function loadTest(index) {
   const out = await api("/api/test", { index });
   if (state.info.num_classes && out.label !== null) { state.label = out.label; $("label").value = out.label; }
   return out;
+}
+
+// A class label by name where the table names its label column's categories, else its number.
+function labelName(k) {
+  const column = state.info.label_column;
+  return column ? `${column.categories[k]}` : String(k);
 }
 
 function mapClick(event) {
@@ -218,8 +326,9 @@ function mapClick(event) {
   if (best < 0) return;
   drawMap(best);
   loadTest(best).then((out) => {
-    $("clicked").textContent = `test image ${best}` + (out.label !== null ? ` (label ${out.label})` : "");
-    show($("clicked-image"), out.image);
+    const labelled = state.info.label_column ? ` (${state.info.label_column.name} ${labelName(out.label)})` : ` (label ${out.label})`;
+    $("clicked").textContent = `test ${state.info.example_word} ${best}` + (out.label !== null ? labelled : "");
+    view().clicked(out);
     setZ(out.z);
   });
 }
@@ -228,7 +337,7 @@ async function interpolate() {
   const out = await api("/api/interpolate", {
     a: +$("interp-a").value, b: +$("interp-b").value, steps: +$("interp-steps").value, mode: $("interp-mode").value,
   });
-  show($("interp-images"), out.images);
+  view().path(out);
 }
 
 // Your image: a drawing canvas or an uploaded file, sent as a PNG data: URI.
@@ -332,11 +441,14 @@ async function main() {
   state.info = info;
   document.title = `vaekit explore: ${info.run}`;
   $("run-name").textContent = info.run;
-  $("run-info").textContent = `${info.model_type} on ${info.data} ${info.data_shape.join("x")}; capabilities: ${info.capabilities.join(", ") || "none"}; ${info.num_test} test images.` + (info.prior_note ? ` Note: ${info.prior_note}` : "");
+  const shape = info.kind === "table" ? `(${info.columns.length} columns)` : info.data_shape.join("x");
+  $("run-info").textContent = `${info.model_type} on ${info.data} ${shape}; capabilities: ${info.capabilities.join(", ") || "none"}; ${info.num_test} test ${info.example_word}s.` + (info.prior_note ? ` Note: ${info.prior_note}` : "");
+  for (const word of document.querySelectorAll(".word")) word.textContent = info.example_word;
+  document.body.classList.add(`kind-${info.kind}`);
   const caps = new Set(info.capabilities);
   if (info.num_classes) {
     const select = $("label");
-    for (let k = 0; k < info.num_classes; k++) select.add(new Option(String(k), String(k)));
+    for (let k = 0; k < info.num_classes; k++) select.add(new Option(labelName(k), String(k)));
     $("label-picker").hidden = false;
     select.addEventListener("change", () => { state.label = +select.value; decode(); loadMap(); });
   }
@@ -367,8 +479,11 @@ async function main() {
     $("codes-unmask").addEventListener("click", () => { state.mask = state.codes.map((r) => r.map(() => 0)); renderCodes(); });
     loadCodes();
   }
-  setupDrawing();
-  $("own-go").addEventListener("click", encodeOwn);
+  if (info.image_tools) {
+    $("own-panel").hidden = false;
+    setupDrawing();
+    $("own-go").addEventListener("click", encodeOwn);
+  }
   document.body.dataset.ready = "1";
 }
 
