@@ -143,3 +143,10 @@ def test_a_conditional_vae_on_a_label_column_samples_rows_of_a_class(run):
     assert r.returncode == 0, r.stderr
     rows = pd.read_csv(tmp / "oslo.csv")
     assert list(rows["city"]) == ["Oslo"] * 4 and "city" not in list(rows.columns)[1:]
+
+
+def test_training_says_when_every_latent_dimension_collapsed(run):
+    tmp, _, _ = run
+    r = vaekit("train", "--data", tmp / "people.csv", "--out", tmp / "beta", *TINY, "objective.beta=200", cwd=tmp)
+    assert r.returncode == 0, r.stderr
+    assert "warning: posterior collapse: all 2 latent dimensions" in r.stderr and "objective.warmup_epochs" in r.stderr
