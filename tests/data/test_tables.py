@@ -122,6 +122,20 @@ def test_missing_cells_are_named_with_their_rows(tmp_path):
     assert "column 'city' row 8" in text and "dropna" in text
 
 
+def test_rows_are_named_as_the_file_numbers_them_whichever_split_they_fall_in(tmp_path):
+    frame = people()
+    frame.loc[[3, 40], "age"] = np.nan  # with half held out, the two rows land in either split at other positions
+    frame.to_csv(tmp_path / "holes.csv", index=False)
+    with pytest.raises(DataError, match=r"column 'age' row 4 \(line 5 of the file\), column 'age' row 41 \(line 42"):
+        load_table(str(tmp_path / "holes.csv"), TableOptions(test_fraction=0.5, split_seed=3))
+    spec = load_table(str(tmp_path / "holes.csv"), TableOptions(test_fraction=0.5, split_seed=3, drop=["age"])).spec
+    frame = people().drop(columns=["age"])
+    frame.loc[40, "city"] = "Rome"
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    with pytest.raises(DataError, match="column 'city' row 41 holds 'Rome'"):
+        load_table(str(tmp_path / "new.csv"), TableOptions(test_fraction=0.5, split_seed=3), spec)
+
+
 def test_a_new_file_is_read_as_the_run_read_its_data(csv, tmp_path):
     spec = load_table(str(csv), TableOptions(test_fraction=0.25)).spec
     frame = people(30, seed=1)

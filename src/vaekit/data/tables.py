@@ -30,6 +30,7 @@ from vaekit.errors import DataError
 from vaekit.spec import COLUMN_TYPES, Column, DataSpec
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+TEXT = (".csv", ".tsv")  # files whose rows are lines: an error names the line too
 MAX_CATEGORIES = 10  # integer columns with at most this many values are categorical, unless data.columns says
 MAX_MISSING_NAMED = 5  # missing cells named in the error
 
@@ -236,13 +237,20 @@ def infer_type(series: pd.Series) -> str | None:
     return "real"
 
 
+def _row(frame: pd.DataFrame | pd.Series, position: int) -> int:
+    """The 1-based row of the file behind `position` in `frame`: a split keeps the file's row numbers as its index."""
+    label = frame.index[position]
+    return int(label) + 1 if isinstance(label, int | np.integer) else position + 1
+
+
 def _check_missing(frame: pd.DataFrame, origin: str, csv: bool) -> None:
     missing = frame.isna().to_numpy()
     if not missing.any():
         return
     rows, cols = np.nonzero(missing)
     named = [
-        f"column '{frame.columns[c]}' row {r + 1}" + (f" (line {r + 2} of the file)" if csv else "")
+        f"column '{frame.columns[c]}' row {_row(frame, r)}"
+        + (f" (line {_row(frame, r) + 1} of the file)" if csv else "")
         for r, c in list(zip(rows, cols, strict=True))[:MAX_MISSING_NAMED]
     ]
     raise DataError(
@@ -319,8 +327,8 @@ def fit_column(series: pd.Series, kind: str, origin: str) -> Column:
     if kind == "count" and (np.any(values < 0) or np.any(values != np.round(values))):
         row = int(np.flatnonzero((values < 0) | (values != np.round(values)))[0])
         raise DataError(
-            f"{origin}: column '{name}' is a count but row {row + 1} holds {values[row]!r}: counts are non-negative "
-            "integers. Set data.columns.{name}=real."
+            f"{origin}: column '{name}' is a count but row {_row(series, row)} holds {values[row]!r}: counts are "
+            f"non-negative integers. Set data.columns.{name}=real."
         )
     if kind == "real":
         std = float(values.std())
@@ -336,8 +344,8 @@ def _numbers(series: pd.Series, name: str, origin: str) -> np.ndarray:
     if bad.size:
         row = int(bad[0])
         raise DataError(
-            f"{origin}: column '{name}' holds numbers, but row {row + 1} holds {series.iloc[row]!r}. Fix the value, "
-            "or read the column as categorical (data.columns.NAME=categorical) when training."
+            f"{origin}: column '{name}' holds numbers, but row {_row(series, row)} holds {series.iloc[row]!r}. Fix the "
+            "value, or read the column as categorical (data.columns.NAME=categorical) when training."
         )
     return values
 
@@ -361,8 +369,8 @@ def _indices(series: pd.Series, column: Column, origin: str) -> np.ndarray:
     if unseen.size:
         row = int(unseen[0])
         raise DataError(
-            f"{origin}: column '{column.name}' row {row + 1} holds {series.iloc[row]!r}, a category the run never saw "
-            f"(it knows {list(column.categories)[:20]}). Fix the value, or train on data that include it."
+            f"{origin}: column '{column.name}' row {_row(series, row)} holds {series.iloc[row]!r}, a category the run "
+            f"never saw (it knows {list(column.categories)[:20]}). Fix the value, or train on data that include it."
         )
     return codes.to_numpy(dtype=np.float64)
 
@@ -389,7 +397,7 @@ def encode_frame(frame: pd.DataFrame, spec: DataSpec, origin: str) -> tuple[torc
             f"{origin} lacks the column{'s' * (len(absent) > 1)} {absent} that the run was trained on (it has "
             f"{names}). Give a table with the run's columns: {needed}."
         )
-    _check_missing(frame[needed], origin, origin.lower().endswith((".csv", ".tsv")))
+    _check_missing(frame[needed], origin, origin.lower().endswith(TEXT))
     x = np.stack([encode_column(frame[c.name], c, origin) for c in spec.columns], axis=1) if len(frame) else None
     x = torch.from_numpy(x.astype(np.float32)) if x is not None else torch.zeros(0, len(spec.columns))
     y = None
@@ -474,10 +482,10 @@ def load_table(source: str, options: TableOptions, spec: DataSpec | None = None)
     """
     train_frame, test_frame, read = read_source(source)
     origin = read if source not in TABLE_SOURCES else f"table '{source}'"
-    if test_frame is None:
+    if test_frame is None:  # the splits keep the file's row numbers as their index, for the errors that name rows
         train_rows, test_rows = _hold_out(len(train_frame), options.test_fraction, options.split_seed)
-        test_frame = train_frame.iloc[test_rows].reset_index(drop=True)
-        train_frame = train_frame.iloc[train_rows].reset_index(drop=True)
+        test_frame = train_frame.iloc[test_rows]
+        train_frame = train_frame.iloc[train_rows]
         split = (
             f"test held out at random: {len(test_rows)} of {len(train_rows) + len(test_rows)} rows (seed "
             f"{options.split_seed})"
@@ -486,13 +494,12 @@ def load_table(source: str, options: TableOptions, spec: DataSpec | None = None)
         split = "the file's own test split"
     warnings: list[str] = []
     if spec is None:
-        whole = pd.concat([train_frame, test_frame], ignore_index=True)
+        whole = pd.concat([train_frame, test_frame], ignore_index=True)  # types are inferred from every row
         types, warnings = choose_columns(whole, options.types, options.drop, options.label, origin)
         train_frame.columns = whole.columns
         test_frame.columns = whole.columns
-        _check_missing(
-            whole[[*types, *([options.label] if options.label else [])]], origin, origin.endswith((".csv", ".tsv"))
-        )
+        needed = [*types, *([options.label] if options.label else [])]
+        _check_missing(pd.concat([train_frame, test_frame])[needed].sort_index(), origin, origin.endswith(TEXT))
         preprocessing = {"dropped": [n for n in whole.columns if n not in types and n != options.label]}
         spec = fit_spec(train_frame, types, options.label, origin, preprocessing)
     train, train_y = encode_frame(train_frame, spec, origin)
