@@ -101,6 +101,18 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def atomic_save_npy(path: str | Path, array) -> None:
+    """A NumPy array as a .npy file, atomically (np.save to the temporary file's handle: given a path, NumPy would
+    add .npy to the temporary name)."""
+    import numpy as np  # here: the rest of this module needs only the standard library
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+
+    atomic_write(path, write)
+
+
 def append_line(path: str | Path, line: str) -> None:
     """Append one line to a text file and flush it to the disk; a failed append raises WriteError.
 

@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from vaekit.atomic import atomic_write
+from vaekit.atomic import atomic_save_npy, atomic_write
 from vaekit.cli.common import add_data_args, data_name, load_split, output_path, wrote
 from vaekit.run import load_run
 
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     codes = "codes" in r.capabilities  # a discrete latent grid: its code maps are the features
     z = (r.encode_codes(x) if codes else r.encode(x, y=y)).cpu().numpy()  # code maps (N, h, w), or (N, D)
     if out.suffix.lower() == ".npy":
-        atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), z))
+        atomic_save_npy(out, z)
     elif z.ndim == 3:  # one row per image, the code map in raster order
         header = ",".join(f"c{i}_{j}" for i in range(z.shape[1]) for j in range(z.shape[2]))
         rows = z.reshape(z.shape[0], -1)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from vaekit.atomic import atomic_write
+from vaekit.atomic import atomic_save_npy
 from vaekit.data.summary import data_warnings, summary_lines
 from vaekit.plotting import auto_scale, image_grid, save_png
 from vaekit.spec import DataSpec
@@ -18,7 +17,7 @@ def write_images(spec: DataSpec, images: torch.Tensor, out: Path, columns: dict 
     """Images (N, C, H, W) as a PNG grid (`nrow` per row), or as a .npy array of shape (N, C, H, W)."""
     if out.suffix.lower() == ".npy":
         array = images.detach().cpu().numpy()
-        atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), array))
+        atomic_save_npy(out, array)
     else:
         save_png(image_grid(images, nrow=nrow, scale=auto_scale(images.shape[-2])), out)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaekit.atomic import atomic_write
+from vaekit.atomic import atomic_save_npy
 from vaekit.data.tables import decode_rows, summary_lines, table_warnings, write_table
 from vaekit.spec import DataSpec
 from vaekit.views.base import View
@@ -22,7 +22,7 @@ def write_rows(spec: DataSpec, x: torch.Tensor, out: Path, columns: dict | None 
     """Rows x (N, D) in the model's numbers, written in the table's own units (a .npy keeps the model's numbers)."""
     if out.suffix.lower() == ".npy":
         array = x.detach().cpu().numpy()
-        atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), array))
+        atomic_save_npy(out, array)
         return
     frame = decode_rows(x, spec)
     for i, (name, values) in enumerate((columns or {}).items()):
