@@ -15,7 +15,7 @@ from vaekit.evaluate.by_model import evaluation_for
 from vaekit.evaluate.likelihood import PixelMeasure, column_reconstruction
 from vaekit.nn.likelihoods import likelihood_support
 from vaekit.run import Run
-from vaekit.train.loop import Cond
+from vaekit.train.loop import Cond, evaluate_batches
 from vaekit.workflow.data import RunData, load_run_data
 
 
@@ -76,19 +76,12 @@ def pixel_measure(run: Run, data: RunData) -> PixelMeasure:
 
 def _table_extras(run: Run, x: torch.Tensor, cond: Cond, generator: torch.Generator, batch_size: int) -> dict:
     """A table's report adds each column's share of the reconstruction term, {column: nats per row}."""
-    per_column = (
-        torch.cat(
-            [
-                column_reconstruction(
-                    run.model, x[i : i + batch_size], generator, **{k: v[i : i + batch_size] for k, v in cond.items()}
-                )
-                for i in range(0, x.shape[0], batch_size)
-            ]
-        )
-        .double()
-        .mean(0)
-    )  # (D,)
-    return {"reconstruction_per_column": dict(zip(run.spec.column_names(), per_column.tolist(), strict=True))}
+
+    def per_column(xb: torch.Tensor, **cb) -> dict[str, torch.Tensor]:
+        return {"column": column_reconstruction(run.model, xb, generator, **cb)}  # (B, D)
+
+    means = evaluate_batches(per_column, x, batch_size, cond=cond)["column"]  # D floats
+    return {"reconstruction_per_column": dict(zip(run.spec.column_names(), means, strict=True))}
 
 
 # What a kind adds to the likelihood report: (run, x, cond, generator, batch size) -> {key: value}
