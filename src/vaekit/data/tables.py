@@ -49,7 +49,6 @@ class TableData:
     read: str = ""  # where the rows came from
     split: str = ""  # how the test split was made
     warnings: tuple[str, ...] = ()
-    train_factors: None = None  # tables have no generative factors (read by code shared with images)
 
     @property
     def shape(self) -> tuple[int, ...]:
