@@ -7,7 +7,7 @@ import pytest
 
 from vaekit.errors import RunError
 from vaekit.run import SPEC, load_run, read_spec
-from vaekit.spec import Column, DataSpec
+from vaekit.spec import SPECIALS, Column, DataSpec, Vocabulary
 from vaekit.workflow.training import train
 
 
@@ -18,8 +18,10 @@ def test_specs_round_trip_through_json():
         label=Column("c", "categorical", ("no", "yes")),
         preprocessing={"dropped": ["id"]},
     )
-    for spec in (image, table):
+    sequence = DataSpec.sequence(Vocabulary((*SPECIALS, "a", "b"), "char"), 12)
+    for spec in (image, table, sequence):
         assert DataSpec.from_json(spec.to_json()) == spec
+    assert sequence.levels == 6 and sequence.vocabulary.eos_id == 2 and sequence.event_shape == (12,)
     assert image.support == "levels" and image.num_dims == 3 * 32 * 32 and table.event_shape == (2,)
 
 

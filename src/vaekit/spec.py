@@ -4,6 +4,9 @@
     table   event shape (D,); one column per dimension: real (standardized with the training split's mean and
             standard deviation), count (non-negative integers), binary (two values) or categorical (K categories,
             held as the category's index)
+    sequence  event shape (T,), T the longest sequence kept (its <eos> included); each position a token id of the
+            run's vocabulary (`levels` = V): an example is its tokens, then <eos>, then <pad> to the batch's length.
+            x is an int64 tensor (B, T_batch) with T_batch <= T; <bos> is never in x (the decoder starts from it).
 
 Builders take a spec, never a bare shape; what differs by kind (the networks it takes, how examples are written and
 shown, the units of the evaluation) is looked up by `spec.kind`, in `KINDS` here and in the per-kind tables of the
@@ -58,7 +61,31 @@ class Kind:
 KINDS = {
     "image": Kind("image", ("mlp", "conv"), "pixel", "image", False),
     "table": Kind("table", ("mlp",), "column", "row", True),
+    "sequence": Kind("sequence", ("recurrent",), "token", "sequence", True),
 }
+
+TOKENIZERS = ("char", "word", "smiles", "huggingface")
+SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")  # ids 0, 1, 2, 3 of every vocabulary, in this order
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A sequence kind's tokens: id i is `tokens[i]`; the first four are SPECIALS (<pad> 0, <bos> 1, <eos> 2,
+    <unk> 3). `tokenizer` says how text becomes tokens (char, word, smiles: the atom-level regex; huggingface: the
+    tokenizer file's JSON in `tokenizer_json`, whose own ids map to ours by token string)."""
+
+    tokens: tuple[str, ...]
+    tokenizer: str = "word"
+    tokenizer_json: str | None = None
+    lowercase: bool = False
+
+    pad_id = 0
+    bos_id = 1
+    eos_id = 2
+    unk_id = 3
+
+    def __len__(self) -> int:
+        return len(self.tokens)
 
 
 @dataclass(frozen=True)
@@ -68,11 +95,12 @@ class DataSpec:
     file is read the same way)."""
 
     kind: str
-    event_shape: tuple[int, ...]  # (C, H, W) | (D,)
-    support: str  # image: "binary" | "levels" | "real" for every pixel; table: "columns" (each column's type)
-    levels: int | None = None  # image: the values a pixel takes (2 binary, 256 8-bit); None: continuous
+    event_shape: tuple[int, ...]  # (C, H, W) | (D,) | (T,)
+    support: str  # image: "binary" | "levels" | "real" for every pixel; table: "columns"; sequence: "tokens"
+    levels: int | None = None  # image: the values a pixel takes (2 binary, 256 8-bit); sequence: V; else None
     columns: tuple[Column, ...] = ()
     label: Column | None = None  # table: the class column kept out of x (categorical)
+    vocabulary: Vocabulary | None = None  # sequence: the tokens (levels = len(vocabulary))
     preprocessing: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -92,7 +120,19 @@ class DataSpec:
     def table(
         cls, columns: tuple[Column, ...], label: Column | None = None, preprocessing: dict | None = None
     ) -> DataSpec:
-        return cls("table", (len(columns),), "columns", None, tuple(columns), label, preprocessing or {})
+        return cls("table", (len(columns),), "columns", None, tuple(columns), label, preprocessing=preprocessing or {})
+
+    @classmethod
+    def sequence(cls, vocabulary: Vocabulary, max_length: int, preprocessing: dict | None = None) -> DataSpec:
+        """Sequences of at most `max_length` tokens (<eos> included) of `vocabulary`."""
+        return cls(
+            "sequence",
+            (int(max_length),),
+            "tokens",
+            len(vocabulary),
+            vocabulary=vocabulary,
+            preprocessing=preprocessing or {},
+        )
 
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
@@ -107,6 +147,7 @@ class DataSpec:
             raw = json.loads(text)
             columns = tuple(_column(c) for c in raw.get("columns", ()))
             label = _column(raw["label"]) if raw.get("label") else None
+            vocabulary = _vocabulary(raw["vocabulary"]) if raw.get("vocabulary") else None
             spec = cls(
                 kind=str(raw["kind"]),
                 event_shape=tuple(int(s) for s in raw["event_shape"]),
@@ -114,6 +155,7 @@ class DataSpec:
                 levels=None if raw.get("levels") is None else int(raw["levels"]),
                 columns=columns,
                 label=label,
+                vocabulary=vocabulary,
                 preprocessing=dict(raw.get("preprocessing") or {}),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -122,6 +164,8 @@ class DataSpec:
             raise RunError(f"'{where}' records an invalid kind or shape ({spec.kind}, {spec.event_shape}).")
         if spec.kind == "table" and spec.event_shape != (len(columns),):
             raise RunError(f"'{where}' records {len(columns)} columns for a shape {spec.event_shape}.")
+        if spec.kind == "sequence" and (spec.vocabulary is None or spec.levels != len(spec.vocabulary)):
+            raise RunError(f"'{where}' records a sequence kind without a vocabulary of `levels` tokens.")
         return spec
 
 
@@ -144,3 +188,17 @@ def _column(raw: dict) -> Column:
     if column.type in ("binary", "categorical") and len(column.categories) < (2 if column.type == "binary" else 1):
         raise ValueError(f"column {column.name!r} has categories {column.categories}")
     return column
+
+
+def _vocabulary(raw: dict) -> Vocabulary:
+    vocabulary = Vocabulary(
+        tokens=tuple(str(t) for t in raw["tokens"]),
+        tokenizer=str(raw.get("tokenizer", "word")),
+        tokenizer_json=None if raw.get("tokenizer_json") is None else str(raw["tokenizer_json"]),
+        lowercase=bool(raw.get("lowercase", False)),
+    )
+    if vocabulary.tokens[: len(SPECIALS)] != SPECIALS or vocabulary.tokenizer not in TOKENIZERS:
+        raise ValueError(f"vocabulary starts {vocabulary.tokens[:4]} with tokenizer {vocabulary.tokenizer!r}")
+    if len(set(vocabulary.tokens)) != len(vocabulary.tokens):
+        raise ValueError("vocabulary has a token twice")
+    return vocabulary
