@@ -45,13 +45,15 @@ def add_parser(sub) -> None:
         type=COUNT,
         default=None,
         metavar="M",
-        help="write M multiple imputations (sampling importance resampling) instead of the single imputation",
+        help="write M multiple imputations (sampling importance resampling) instead of the single imputation (default: "
+        "the single imputation)",
     )
     p.add_argument(
         "--spread",
         metavar="FILE",
         help="with --draws: also write how much each cell's draws disagree (the standard deviation of a real or count "
-        "column in its units; the share of draws off the most frequent value of a binary or categorical one)",
+        "column in its units; the share of draws off the most frequent value of a binary or categorical one) (default: "
+        "not written)",
     )
     p.add_argument("--seed", type=SEED, default=0, help="seed of the importance samples and draws")
     p.add_argument("--force", action="store_true", help="overwrite --out (and --spread) if it exists")
