@@ -47,3 +47,50 @@ def linear_gaussian_vae(exact_posterior: bool):
 
 def data(n=5):
     return torch.randn(n, 1, 1, P, generator=torch.Generator().manual_seed(9), dtype=torch.float64) * 2
+
+
+# A factor-analysis table: rows x = W z + e in standardized units, z ~ N(0, I_K), e ~ N(0, diag(psi)); in the table's
+# own units v = mean + std * x. Its marginal is N(0, W W^T + Psi) and its exact posterior has covariance
+# (I + W^T Psi^-1 W)^-1 and mean that times W^T Psi^-1 x.
+FA_MEANS = (1.0, -2.0, 0.5, 3.0)
+FA_STDS = (2.0, 0.5, 1.5, 0.3)
+FA_W = ((1.0, 0.5), (-0.3, 0.8), (0.6, -0.9), (0.2, 0.4))  # (D, K)
+FA_PSI = (0.3, 0.5, 0.2, 0.4)
+
+
+def factor_analysis_vae(log_var: torch.Tensor | None = None, missing: bool = False):
+    """A vaekit table VAE whose decoder is the factor-analysis model above (a linear decoder, learned per-column
+    sigma set to sqrt(psi)) and whose encoder gives the exact posterior mean of a complete row with log-variances
+    `log_var` (K,) (default: twice the exact posterior variances: good but inexact); with `missing`, the spec models
+    missing cells (the encoder's mask inputs get weight 0).
+
+    Returns (model in float64, W (D, K), psi (D,), the exact posterior covariance of a complete row (K, K))."""
+    from vaekit.config import load_config
+    from vaekit.spec import Column, DataSpec
+
+    w = torch.tensor(FA_W, dtype=torch.float64)
+    psi = torch.tensor(FA_PSI, dtype=torch.float64)
+    d, k = w.shape
+    columns = tuple(Column(f"x{j}", "real", mean=FA_MEANS[j], std=FA_STDS[j]) for j in range(d))
+    spec = DataSpec.table(columns, preprocessing={"missing": "model"} if missing else {})
+    cfg = load_config(
+        overrides=[
+            f"model.latent_dim={k}",
+            "model.network.hidden=[]",
+            "model.likelihood.type=columns",
+            "model.likelihood.learn_sigma=per_column",
+        ]
+    ).model
+    model = build_model(cfg, spec).double().eval()
+    sigma = torch.linalg.inv(torch.eye(k, dtype=torch.float64) + w.T @ torch.diag(1 / psi) @ w)
+    with torch.no_grad():
+        decoder = model.decoder.body[-1]
+        decoder.weight.copy_(w)
+        decoder.bias.zero_()
+        model.likelihood_head.log_sigma.copy_(0.5 * psi.log())
+        head = model.posterior_head.linear  # (2K, D) or (2K, 2D): mu and log variance from x (and the mask)
+        head.weight.zero_()
+        head.weight[:k, :d] = sigma @ w.T @ torch.diag(1 / psi)
+        head.bias.zero_()
+        head.bias[k:] = (2 * sigma.diagonal()).log() if log_var is None else log_var
+    return model, w, psi, sigma

@@ -485,6 +485,10 @@ class TableDataConfig(DataConfig):
     columns: dict[str, str] = setting({})  # name -> real | count | binary | categorical
     drop: list[str] = setting([])  # columns left out
     label: str | None = None  # the class column: a conditional VAE's labels, kept out of x
+    # Missing cells (NaN, empty, or one of missing_values): refuse (an error naming them) | model (MIWAE: the
+    # likelihood counts the observed cells only, the encoder reads the zero-filled row and its mask)
+    missing: str = setting("refuse", one_of("refuse", "model"))
+    missing_values: list[str] = setting([])  # cell texts that mean "missing" besides NaN and empty, e.g. ["?"]
 
 
 @DATA_KINDS.register_schema("auto")

@@ -21,14 +21,18 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+import pandas as pd
 import torch
 import yaml
 from safetensors import SafetensorError, safe_open
 from torch.distributions import Distribution
 
 from vaekit.config import MAX_SIDE, Config, config_from_dict
+from vaekit.data.tables import encode_frame, fill_missing
 from vaekit.errors import ConfigError, DataError, RunError
+from vaekit.evaluate.imputation import draw_imputations, draw_spread, impute_rows
 from vaekit.models import build_code_prior, build_model, capabilities, require
 from vaekit.spec import DataSpec
 from vaekit.train.checkpoint import load_weights
@@ -117,6 +121,16 @@ def load_prior(path: Path, config: Config, num_codes: int) -> torch.nn.Module:
             f"trained again since). Fit it again: vaekit train-prior {path} --force"
         )
     return prior
+
+
+class ImputedDraws(NamedTuple):
+    """Multiple imputations of a table (Run.impute_draws)."""
+
+    draws: pd.DataFrame  # M x N rows: a column `draw` (0 .. M-1), then the columns; one completed table per draw
+    spread: pd.DataFrame  # N rows, the run's columns: how much the draws of each cell disagree (0 where observed)
+
+
+DRAW_COLUMN = "draw"
 
 
 @dataclass
@@ -234,6 +248,60 @@ class Run:
     ) -> torch.Tensor:
         x = self.check_data(x)
         return self.model.reconstruct(x, generator, **self.labels_of(x, y))
+
+    def _incomplete_rows(self, frame: pd.DataFrame, source: str) -> tuple[torch.Tensor, dict]:
+        """A table's rows as the model's numbers (N, D), NaN where a cell is missing, and the model's conditioning."""
+        if self.spec.kind != "table":
+            raise DataError(
+                f"run '{self.path}' was trained on {self.spec.kind}s: imputation fills in the missing cells of a table."
+            )
+        x, y = encode_frame(frame.copy(), self.spec, source, missing="model")
+        x = self.check_data(x, source)
+        return x, (self.labels_of(x, y) if "labels" in self.capabilities else {})
+
+    def impute(
+        self,
+        frame: pd.DataFrame,
+        num_samples: int = 1000,
+        generator: torch.Generator | None = None,
+        source: str = "the table",
+    ) -> pd.DataFrame:
+        """The table `frame` with each missing cell (NaN, or None) of the run's columns filled in by the
+        self-normalized importance-weighted conditional mean E[x_mis | x_obs] with `num_samples` draws of z (MIWAE's
+        single imputation; a binary or categorical column gets its most probable category). Observed cells, and
+        columns the run does not model, are returned as they are; values come in the table's units and dtypes.
+
+        Made for a run trained with data.missing=model (its encoder read the mask of observed cells); any table run
+        imputes, its encoder then reading a missing cell as 0.
+        """
+        frame = frame.rename(columns=str)
+        x, cond = self._incomplete_rows(frame, source)
+        completed = impute_rows(self.model, x, num_samples, generator, **cond)  # (N, D)
+        return fill_missing(frame, completed, self.spec)
+
+    def impute_draws(
+        self,
+        frame: pd.DataFrame,
+        num_draws: int,
+        num_samples: int = 1000,
+        generator: torch.Generator | None = None,
+        source: str = "the table",
+    ) -> ImputedDraws:
+        """`num_draws` completions of the table by sampling importance resampling over `num_samples` draws of z
+        (MIWAE's multiple imputation), one after the other in a frame with a first column `draw`, and the spread of
+        each cell's draws (vaekit.evaluate.imputation.draw_spread)."""
+        frame = frame.rename(columns=str)
+        if DRAW_COLUMN in frame.columns:
+            raise DataError(f"{source} has a column '{DRAW_COLUMN}', the name the draws are told apart by. Rename it.")
+        x, cond = self._incomplete_rows(frame, source)
+        draws = draw_imputations(self.model, x, num_draws, num_samples, generator, **cond)  # (M, N, D)
+        tables = [fill_missing(frame, d, self.spec) for d in draws]
+        for m, table in enumerate(tables):
+            table.insert(0, DRAW_COLUMN, m)
+        spread = draw_spread(draws, self.spec).cpu().numpy()  # (N, D)
+        return ImputedDraws(
+            pd.concat(tables, ignore_index=True), pd.DataFrame(spread, columns=self.spec.column_names())
+        )
 
     def metrics(self) -> list[dict]:
         """One record per completed epoch (a torn last line, left by a crash, is skipped)."""

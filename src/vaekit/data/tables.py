@@ -12,6 +12,11 @@ A column unique per row that is not a float (an ID) and a constant column are dr
 overrides a type, `data.drop` leaves columns out, `data.label` names the class column (kept out of x). Everything
 that was decided is recorded in the run's DataSpec and applied to every later file, which is refused, naming the
 column and the row, when a column is missing, a category unseen or a value of the wrong type.
+
+Missing cells (NaN, an empty cell, pandas' NA texts, or a text of `data.missing_values`) are refused, naming them,
+unless `data.missing=model`: then they are NaN in x whatever the column's type (the MIWAE likelihood counts the
+observed cells, vaekit.nn.columns), the training statistics come from the observed cells, and a column with no
+observed cell is refused. An integer column with gaps (which pandas reads as floats) is read as integers.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import difflib
 import math
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +38,7 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 TEXT = (".csv", ".tsv")  # files whose rows are lines: an error names the line too
 MAX_CATEGORIES = 10  # integer columns with at most this many values are categorical, unless data.columns says
 MAX_MISSING_NAMED = 5  # missing cells named in the error
+MISSING_MODES = ("refuse", "model")  # data.missing
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,23 +148,79 @@ def _array_ndim(path: Path) -> int | None:
         return None  # not readable as an array: the image reader says why
 
 
-def read_frame(path: Path) -> pd.DataFrame:
-    """A table file as a DataFrame: CSV/TSV (header row), Parquet, or a 2-D .npy array (columns x0, x1, ...)."""
+def _csv_options(path: Path, missing_values: tuple[str, ...] | list[str]) -> dict:
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    return {"sep": sep, "skipinitialspace": True, "na_values": list(missing_values) or None}
+
+
+def read_frame(path: Path, missing_values: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+    """A table file as a DataFrame: CSV/TSV (header row), Parquet, or a 2-D .npy array (columns x0, x1, ...).
+
+    Cells whose text is one of `missing_values` are missing (NaN), as are empty cells and pandas' NA texts; an
+    integer column with missing cells keeps an integer dtype (pandas' nullable Int64) instead of becoming floats.
+    """
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv"):
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", skipinitialspace=True)
+            options = _csv_options(path, missing_values)
+            frame = pd.read_csv(path, **options)
+            return _integers_with_gaps(frame, lambda: pd.read_csv(path, dtype_backend="numpy_nullable", **options))
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
+            frame = _mark_missing(pd.read_parquet(path), missing_values)
+            return _integers_with_gaps(frame, lambda: pd.read_parquet(path, dtype_backend="numpy_nullable"))
         if suffix == ".npy":
             array = np.load(path, allow_pickle=False)
-            return pd.DataFrame(array, columns=[f"x{j}" for j in range(array.shape[1])])
+            frame = pd.DataFrame(array, columns=[f"x{j}" for j in range(array.shape[1])])
+            return _mark_missing(frame, missing_values)
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path} cannot be read as a table ({first}). Fix: check that it is a {suffix} file.") from None
     except ImportError as exc:
         raise DataError(f"reading {path} needs pyarrow ({exc}). Fix: pip install pyarrow.") from None
     raise DataError(f"{path}: vaekit reads tables from {', '.join(TABLE_SUFFIXES)} and 2-D .npy/.npz files.")
+
+
+def read_cells_text(path: Path) -> pd.DataFrame:
+    """A CSV/TSV file's cells as the text the file holds (every column str, an empty cell ""), for writing the file
+    back with only its missing cells changed."""
+    options = _csv_options(path, ()) | {"na_values": None, "keep_default_na": False, "dtype": str}
+    return pd.read_csv(path, **options)
+
+
+def _mark_missing(frame: pd.DataFrame, missing_values: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """Cells equal to a marker made NaN: by their text, or in a numeric column by their value (a file that is not
+    text, whose numbers have no text of their own)."""
+    if not missing_values:
+        return frame
+    numbers = set()
+    for marker in missing_values:
+        try:
+            numbers.add(float(marker))
+        except ValueError:
+            pass
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            hit = column.isin(numbers)
+        else:
+            hit = column.notna() & column.astype(str).isin([str(m) for m in missing_values])
+        if hit.any():
+            frame[name] = column.mask(hit)
+    return frame
+
+
+def _integers_with_gaps(frame: pd.DataFrame, read_nullable) -> pd.DataFrame:
+    """An integer column with missing cells, which pandas reads as floats, read as pandas' nullable Int64 (from
+    `read_nullable()`, the file read with dtype_backend="numpy_nullable"), so that its type is inferred as an integer
+    column's and its values are written back as integers. Other columns are left as they are."""
+    gaps = [c for c in frame.columns if frame[c].dtype.kind == "f" and frame[c].isna().any()]
+    if not gaps:
+        return frame
+    nullable = read_nullable()
+    for name in gaps:
+        if pd.api.types.is_integer_dtype(nullable[name]):
+            frame[name] = nullable[name]
+    return frame
 
 
 def _read_npz(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -176,8 +238,11 @@ def _read_npz(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     return pd.DataFrame(frames[0], columns=cols), (pd.DataFrame(frames[1], columns=cols) if len(frames) > 1 else None)
 
 
-def read_source(source: str) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
-    """(train frame, test frame or None to hold out, what was read) of a bundled table or a table file."""
+def read_source(
+    source: str, missing_values: tuple[str, ...] | list[str] = ()
+) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
+    """(train frame, test frame or None to hold out, what was read) of a bundled table or a table file; cells whose
+    text is one of `missing_values` read as missing."""
     if source in TABLE_SOURCES:
         return (*_bundled(TABLE_SOURCES[source]), f"scikit-learn's {TABLE_SOURCES[source].loader}()")
     path = Path(source).expanduser()
@@ -190,8 +255,9 @@ def read_source(source: str) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
         )
     if path.suffix.lower() == ".npz":
         train, test = _read_npz(path)
-        return train, test, str(path)
-    return read_frame(path), None, str(path)
+        test = None if test is None else _mark_missing(test, missing_values)
+        return _mark_missing(train, missing_values), test, str(path)
+    return read_frame(path, missing_values), None, str(path)
 
 
 def _bundled(source: TableSource) -> tuple[pd.DataFrame, None]:
@@ -225,7 +291,7 @@ def infer_type(series: pd.Series) -> str | None:
         return "binary"
     numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
     integer = numeric and pd.api.types.is_integer_dtype(series)  # floats that happen to be whole stay real
-    if (not numeric or integer) and distinct == len(series) > 2:
+    if (not numeric or integer) and distinct == series.notna().sum() > 2:
         return "id"
     if not numeric:
         return "categorical"
@@ -242,7 +308,8 @@ def _row(frame: pd.DataFrame | pd.Series, position: int) -> int:
     return int(label) + 1 if isinstance(label, int | np.integer) else position + 1
 
 
-def _check_missing(frame: pd.DataFrame, origin: str, csv: bool) -> None:
+def _check_missing(frame: pd.DataFrame, origin: str, csv: bool, fix: str | None = None) -> None:
+    """Refuse missing cells, naming the first few (column, row, line of a text file)."""
     missing = frame.isna().to_numpy()
     if not missing.any():
         return
@@ -254,8 +321,13 @@ def _check_missing(frame: pd.DataFrame, origin: str, csv: bool) -> None:
     ]
     raise DataError(
         f"{origin} has {int(missing.sum())} missing cells in {len(set(cols))} columns: {', '.join(named)}"
-        f"{' ...' if len(rows) > MAX_MISSING_NAMED else ''}. Fix: drop those rows (pandas: frame.dropna()), fill "
-        "them, or leave the columns out with data.drop=[...]."
+        f"{' ...' if len(rows) > MAX_MISSING_NAMED else ''}. Fix: "
+        + (
+            fix
+            or "set data.missing=model to model them (the likelihood counts the observed cells; `vaekit impute` fills "
+            "them in), or drop those rows (pandas: frame.dropna()), fill them, or leave the columns out with "
+            "data.drop=[...]."
+        )
     )
 
 
@@ -287,6 +359,11 @@ def choose_columns(
     for name in names:
         if name in drop or name == label:
             continue
+        if len(frame) and frame[name].isna().all():
+            raise DataError(
+                f"{origin}: column '{name}' has no value in any of its {len(frame)} rows. Leave it out with "
+                f"data.drop=[{name}]."
+            )
         kind = types.get(name) or infer_type(frame[name])
         if kind is None:
             warnings.append(f"column '{name}' holds one value in every row: left out (it carries no information).")
@@ -323,23 +400,31 @@ def fit_column(series: pd.Series, kind: str, origin: str) -> Column:
             )
         return Column(name, kind, categories, dtype=dtype)
     values = _numbers(series, name, origin)
-    if kind == "count" and (np.any(values < 0) or np.any(values != np.round(values))):
-        row = int(np.flatnonzero((values < 0) | (values != np.round(values)))[0])
+    observed = values[~np.isnan(values)]  # the statistics of the observed cells (data.missing=model)
+    if len(values) and not len(observed):
+        raise DataError(
+            f"{origin}: column '{name}' has no value in the training split. Leave it out (data.drop=[{name}]), or "
+            "hold out another test split (data.split_seed)."
+        )
+    wrong = (values < 0) | (values != np.round(values))  # False where a cell is missing (NaN)
+    if kind == "count" and np.any(wrong & ~np.isnan(values)):
+        row = int(np.flatnonzero(wrong & ~np.isnan(values))[0])
         raise DataError(
             f"{origin}: column '{name}' is a count but row {_row(series, row)} holds {values[row]!r}: counts are "
             f"non-negative integers. Set data.columns.{name}=real."
         )
     if kind == "real":
-        std = float(values.std())
+        std = float(observed.std())
         if not std > 0:
             raise DataError(f"{origin}: column '{name}' is constant in the training split; leave it out (data.drop).")
-        return Column(name, kind, mean=float(values.mean()), std=std, dtype=dtype)
-    return Column(name, kind, mean=float(values.mean()) if len(values) else 0.0, dtype=dtype)  # count: its mean
+        return Column(name, kind, mean=float(observed.mean()), std=std, dtype=dtype)
+    return Column(name, kind, mean=float(observed.mean()) if len(observed) else 0.0, dtype=dtype)  # count: its mean
 
 
 def _numbers(series: pd.Series, name: str, origin: str) -> np.ndarray:
-    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(values))
+    """The column's numbers (N,) float64, NaN where a cell is missing; a value that is no finite number is refused."""
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = np.flatnonzero(~np.isfinite(values) & ~series.isna().to_numpy())
     if bad.size:
         row = int(bad[0])
         raise DataError(
@@ -364,7 +449,11 @@ def _indices(series: pd.Series, column: Column, origin: str) -> np.ndarray:
     lookup = {c: i for i, c in enumerate(column.categories)}
     text = _values_as_text(series)
     codes = text.map(lookup)
-    unseen = np.flatnonzero(codes.isna().to_numpy())
+    if codes.isna().any() and series.dtype.kind == "f":  # integer categories in a column read as floats (with gaps)
+        whole = series.map(lambda v: str(int(v)) if math.isfinite(v) and v == int(v) else None)
+        codes = codes.fillna(whole.map(lookup))
+    codes = codes.mask(series.isna())  # a missing cell's code is NaN
+    unseen = np.flatnonzero(codes.isna().to_numpy() & series.notna().to_numpy())
     if unseen.size:
         row = int(unseen[0])
         raise DataError(
@@ -375,17 +464,26 @@ def _indices(series: pd.Series, column: Column, origin: str) -> np.ndarray:
 
 
 def encode_column(series: pd.Series, column: Column, origin: str) -> np.ndarray:
-    """Values -> the numbers the model sees, (N,) float64."""
+    """Values -> the numbers the model sees, (N,) float64; NaN where a cell is missing."""
     if column.type in ("binary", "categorical"):
         return _indices(series, column, origin)
     values = _numbers(series, column.name, origin)
     return (values - column.mean) / column.std if column.type == "real" else values
 
 
-def encode_frame(frame: pd.DataFrame, spec: DataSpec, origin: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+def missing_mode(spec: DataSpec) -> str:
+    """How the run reads missing cells (data.missing, recorded in the spec): "refuse" or "model"."""
+    return spec.preprocessing.get("missing", "refuse")
+
+
+def encode_frame(
+    frame: pd.DataFrame, spec: DataSpec, origin: str, missing: str | None = None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Rows of a table -> x (N, D) float32 and labels (N,) int64 (None without a label column), as `spec` says.
 
-    A missing column, a missing cell, an unseen category and a value of the wrong type are refused, naming them.
+    A missing column, an unseen category and a value of the wrong type are refused, naming them; so is a missing
+    cell, unless `missing` (default: the spec's data.missing) is "model": then it is NaN in x. A missing label is
+    always refused.
     """
     names = [str(c) for c in frame.columns]
     frame.columns = names
@@ -396,7 +494,11 @@ def encode_frame(frame: pd.DataFrame, spec: DataSpec, origin: str) -> tuple[torc
             f"{origin} lacks the column{'s' * (len(absent) > 1)} {absent} that the run was trained on (it has "
             f"{names}). Give a table with the run's columns: {needed}."
         )
-    _check_missing(frame[needed], origin, origin.lower().endswith(TEXT))
+    csv = origin.lower().endswith(TEXT)
+    if (missing or missing_mode(spec)) != "model":
+        _check_missing(frame[needed], origin, csv)
+    elif spec.label is not None:
+        _check_missing(frame[[spec.label.name]], origin, csv, fix="give every row its label (data.label).")
     x = np.stack([encode_column(frame[c.name], c, origin) for c in spec.columns], axis=1) if len(frame) else None
     x = torch.from_numpy(x.astype(np.float32)) if x is not None else torch.zeros(0, len(spec.columns))
     y = None
@@ -416,26 +518,67 @@ def decode_column(values: np.ndarray, column: Column) -> pd.Series:
     """The model's numbers (N,) for one column -> values in the original units and dtype.
 
     binary: a number >= 0.5 (a probability, or the index) is the second value; categorical: the rounded index;
-    count: the rounded value; real: mean + std * x.
+    count: the rounded value; real: mean + std * x. A NaN (a missing cell) stays missing.
     """
+    missing = np.isnan(values)
+    if missing.any():
+        return _decode_column(np.where(missing, 0.0, values), column).mask(missing)
+    return _decode_column(values, column)
+
+
+def _decode_column(values: np.ndarray, column: Column) -> pd.Series:
     if column.type in ("binary", "categorical"):
         index = (values >= 0.5).astype(int) if column.type == "binary" else np.rint(values).astype(int)
         index = np.clip(index, 0, len(column.categories) - 1)
         text = np.asarray(column.categories, dtype=object)[index]
-        if column.dtype.startswith(("int", "uint", "float")):
+        if column.dtype.lower().startswith(("int", "uint", "float")):
             return _typed(text.astype(np.float64), column.dtype)
         if column.dtype == "bool":
             return pd.Series(text == "True")
         return _typed(text, column.dtype)  # strings: object, or pandas' str / string / category
     if column.type == "count":
-        return _typed(np.rint(np.maximum(values, 0)), column.dtype if "int" in column.dtype else "int64")
-    return _typed(column.mean + column.std * values, column.dtype if "float" in column.dtype else "float64")
+        return _typed(np.rint(np.maximum(values, 0)), column.dtype if "int" in column.dtype.lower() else "int64")
+    return _typed(column.mean + column.std * values, column.dtype if "float" in column.dtype.lower() else "float64")
 
 
 def decode_rows(x: torch.Tensor, spec: DataSpec) -> pd.DataFrame:
     """x (N, D) in the model's numbers -> a DataFrame with the original column names, units, dtypes, categories."""
     values = x.detach().double().cpu().numpy()  # (N, D)
     return pd.DataFrame({c.name: decode_column(values[:, j], c) for j, c in enumerate(spec.columns)})
+
+
+def fill_missing(frame: pd.DataFrame, x: torch.Tensor, spec: DataSpec) -> pd.DataFrame:
+    """`frame` with the missing cells of the spec's columns set to the decoded values of rows x (N, D) (model
+    numbers, as many rows as `frame`); every other cell, and every other column, as it was. A column of the spec
+    ends in the spec's dtype where its values allow (an integer column read with gaps as floats is integer again)."""
+    out = frame.copy()
+    values = x.detach().double().cpu().numpy()  # (N, D)
+    for j, column in enumerate(spec.columns):
+        gaps = out[column.name].isna().to_numpy()
+        if not gaps.any():
+            continue
+        decoded = decode_column(values[:, j], column)
+        decoded.index = out.index
+        out[column.name] = _typed(out[column.name].where(~gaps, decoded), column.dtype)
+    return out
+
+
+def cell_text(value) -> str:
+    """A value as write_table writes it: floats to 7 significant digits (the model computes in float32)."""
+    if isinstance(value, float | np.floating):
+        return f"{value:.7g}"
+    return str(value)
+
+
+def fill_text(cells: pd.DataFrame, filled: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
+    """A text file's cells (read_cells_text) with the cells that `gaps` marks (a boolean frame of some of its
+    columns) set to the text of `filled`'s values there; every other cell keeps its text, byte for byte."""
+    out = cells.copy()
+    for name in gaps.columns:
+        rows = gaps[name].to_numpy()
+        if rows.any():
+            out.loc[rows, name] = [cell_text(v) for v in filled[name].to_numpy()[rows]]
+    return out
 
 
 def write_table(frame: pd.DataFrame, out: Path) -> None:
@@ -464,6 +607,8 @@ class TableOptions:
     label: str | None = None
     test_fraction: float = 0.1
     split_seed: int = 0
+    missing: str = "refuse"  # MISSING_MODES
+    missing_values: list[str] = field(default_factory=list)
 
 
 def _hold_out(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -479,7 +624,13 @@ def load_table(source: str, options: TableOptions, spec: DataSpec | None = None)
     spec: a run's recorded spec: the columns are read as it says (a new file read like the training data); None:
     types are inferred (and overridden by `options`) and standardization is fitted on the training split.
     """
-    train_frame, test_frame, read = read_source(source)
+    if spec is not None:  # the run's record of how it read missing cells wins
+        options = replace(
+            options,
+            missing=missing_mode(spec),
+            missing_values=list(spec.preprocessing.get("missing_values", options.missing_values)),
+        )
+    train_frame, test_frame, read = read_source(source, options.missing_values)
     origin = read if source not in TABLE_SOURCES else f"table '{source}'"
     if test_frame is None:  # the splits keep the file's row numbers as their index, for the errors that name rows
         train_rows, test_rows = _hold_out(len(train_frame), options.test_fraction, options.split_seed)
@@ -497,9 +648,13 @@ def load_table(source: str, options: TableOptions, spec: DataSpec | None = None)
         types, warnings = choose_columns(whole, options.types, options.drop, options.label, origin)
         train_frame.columns = whole.columns
         test_frame.columns = whole.columns
-        needed = [*types, *([options.label] if options.label else [])]
-        _check_missing(pd.concat([train_frame, test_frame])[needed].sort_index(), origin, origin.endswith(TEXT))
+        modelled = options.missing == "model"  # then only a missing label is refused
+        needed = ([] if modelled else [*types]) + ([options.label] if options.label else [])
+        fix = "give every row its label (data.label)." if modelled else None
+        _check_missing(pd.concat([train_frame, test_frame])[needed].sort_index(), origin, origin.endswith(TEXT), fix)
         preprocessing = {"dropped": [n for n in whole.columns if n not in types and n != options.label]}
+        if options.missing == "model":
+            preprocessing |= {"missing": "model", "missing_values": list(options.missing_values)}
         spec = fit_spec(train_frame, types, options.label, origin, preprocessing)
     train, train_y = encode_frame(train_frame, spec, origin)
     test, test_y = encode_frame(test_frame, spec, origin)
@@ -523,7 +678,14 @@ def summary_lines(data: TableData) -> list[str]:
         f"real columns standardized with the training split's mean and std"
         + (f"; left out: {', '.join(dropped)}" if dropped else ""),
     ]
-    for column in spec.columns:
+    missing = torch.cat([data.train, data.test]).isnan()  # (N, D)
+    if missing_mode(spec) == "model":
+        rows = int(missing.any(1).sum())
+        lines.append(
+            f"data: missing cells modelled (data.missing=model): {int(missing.sum())} of {missing.numel()} cells, in "
+            f"{rows} of {missing.shape[0]} rows; statistics from the observed cells"
+        )
+    for j, column in enumerate(spec.columns):
         if column.type == "real":
             what = f"real, mean {column.mean:.4g}, std {column.std:.4g}"
         elif column.type in ("binary", "categorical"):
@@ -531,6 +693,9 @@ def summary_lines(data: TableData) -> list[str]:
             what = f"{column.type} ({len(column.categories)}: {shown})"
         else:
             what = "count"
+        gaps = int(missing[:, j].sum())
+        if gaps:
+            what += f"; {gaps} missing ({100 * gaps / missing.shape[0]:.1f} % of rows)"
         lines.append(f"data:   {column.name}: {what}")
     return lines
 

@@ -11,6 +11,11 @@ Each column has the distribution of its type (vaekit.spec.Column):
 
 `MixedColumns.log_prob(x)` sums the columns to (...,) nats with every normalizing constant, so a row's log p(x) is
 comparable with any other density model of the raw table (densities for real columns, probabilities for the rest).
+
+A missing cell is NaN in x (data.missing=model). Its column contributes 0, so `log_prob(x)` is log p(x_obs | z), the
+likelihood of the observed cells that the MIWAE bound is built on (Mattei & Frellsen 2019, "MIWAE: Deep Generative
+Modelling and Imputation of Incomplete Data Sets"); the encoder reads the row zero-filled, with its mask of observed
+cells appended when the run models missing cells (TableInput).
 """
 
 from __future__ import annotations
@@ -33,23 +38,34 @@ def _index(spec: DataSpec, kind: str) -> list[int]:
 
 class TableInput(nn.Module):
     """A row x (..., D) of the model's numbers -> the encoder's input (..., D'): categorical columns one-hot, counts
-    as log(1 + v) (their scale is unbounded), real and binary columns as they are."""
+    as log(1 + v) (their scale is unbounded), real and binary columns as they are.
+
+    A missing cell (NaN) is read as 0 (an all-zero one-hot for a categorical column): MIWAE's zero imputation. When
+    the spec says the run models missing cells (data.missing=model) the mask of observed cells (..., D) is appended,
+    so that the encoder can tell a missing cell from an observed 0 (D' grows by D); otherwise D' is unchanged.
+    """
 
     def __init__(self, spec: DataSpec) -> None:
         super().__init__()
         self.kinds = [(c.type, len(c.categories)) for c in spec.columns]
-        self.out_shape = (sum(c.width for c in spec.columns),)
+        self.with_mask = spec.preprocessing.get("missing") == "model"
+        self.out_shape = (sum(c.width for c in spec.columns) + len(spec.columns) * self.with_mask,)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        observed = ~torch.isnan(x)  # (..., D)
+        x = x.masked_fill(~observed, 0.0)
         parts = []
         for j, (kind, k) in enumerate(self.kinds):
             v = x[..., j]
             if kind == "categorical":
-                parts.append(F.one_hot(v.long().clamp(0, k - 1), k).to(x.dtype))  # (..., K)
+                one_hot = F.one_hot(v.long().clamp(0, k - 1), k).to(x.dtype)  # (..., K)
+                parts.append(one_hot * observed[..., j, None].to(x.dtype))
             elif kind == "count":
                 parts.append(torch.log1p(v.clamp(min=0)).unsqueeze(-1))
             else:
                 parts.append(v.unsqueeze(-1))
+        if self.with_mask:
+            parts.append(observed.to(x.dtype))
         return torch.cat(parts, -1)  # (..., D')
 
 
@@ -91,8 +107,13 @@ class MixedColumns(Distribution):
         super().__init__(batch, torch.Size([len(head.order)]), validate_args=False)
 
     def column_log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x_j | z) per column, in the column's own units: (..., D)."""
+        """log p(x_j | z) per column, in the column's own units: (..., D); 0 where x_j is missing (NaN).
+
+        The columns are scored on a zero-filled copy of x, so that no NaN reaches a gradient.
+        """
         h = self.head
+        missing = torch.isnan(x)  # (..., D)
+        x = x.masked_fill(missing, 0.0)
         batch = torch.broadcast_shapes(self.batch_shape, x.shape[:-1])
         parts = []
         if h.real:
@@ -109,7 +130,7 @@ class MixedColumns(Distribution):
         if h.count:
             parts.append(self._count_log_prob(x[..., h.count]))
         parts = [part.expand(*batch, part.shape[-1]) for part in parts]
-        return torch.cat(parts, -1)[..., h.inverse]  # type order -> column order
+        return torch.cat(parts, -1)[..., h.inverse].masked_fill(missing, 0.0)  # type order -> column order
 
     def _count_log_prob(self, k: torch.Tensor) -> torch.Tensor:
         log_mean = self.count_log_mean
@@ -126,7 +147,7 @@ class MixedColumns(Distribution):
         )
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x | z) of rows x (..., D): (...,) nats."""
+        """log p(x_obs | z) of rows x (..., D), missing cells NaN: (...,) nats (log p(x | z) of a complete row)."""
         return self.column_log_prob(x).sum(-1)
 
     @property
@@ -138,6 +159,27 @@ class MixedColumns(Distribution):
         parts += [logits.argmax(-1, keepdim=True).to(self.real_mean.dtype) for logits in self.cat_logits]
         parts.append(self.count_log_mean.exp())
         return torch.cat(parts, -1)[..., h.inverse]
+
+    def mixture_point(self, weights: torch.Tensor) -> torch.Tensor:
+        """The point value of each column under the mixture sum_s w_s p(x|z_s), (B, D) in the model's numbers: the
+        mean of a real or count column, the probability of a binary one's second value, and the most probable
+        category of a categorical one (the argmax of the mixed probabilities).
+
+        weights: (S, B), non-negative, summing to 1 over S; this distribution's batch shape is (S, B). With
+        self-normalized importance weights this is MIWAE's single imputation E[x | x_obs] (Mattei & Frellsen 2019).
+        """
+        w = weights.unsqueeze(-1)  # (S, B, 1)
+
+        def mixed(t: torch.Tensor) -> torch.Tensor:
+            return (w * t).sum(0)  # (S, B, n) -> (B, n)
+
+        parts = [mixed(self.real_mean), mixed(torch.sigmoid(self.bin_logits))]
+        parts += [
+            mixed(torch.softmax(logits, -1)).argmax(-1, keepdim=True).to(self.real_mean.dtype)
+            for logits in self.cat_logits
+        ]
+        parts.append(mixed(self.count_log_mean.exp()))
+        return torch.cat(parts, -1)[..., self.head.inverse]
 
     def sample(self, sample_shape: torch.Size | tuple = (), generator: torch.Generator | None = None) -> torch.Tensor:
         """Rows drawn from p(x|z), (sample_shape..., ..., D) in the model's numbers."""

@@ -2,6 +2,11 @@
 
 log p(x) >= E[log (1/k) sum_i p(x, z_i) / q(z_i|x)], z_i ~ q(z|x); k = 1 is the ELBO, and the bound
 tightens as k grows. The same log-weights give the log-likelihood estimate in vaekit.evaluate.
+
+On a table with missing cells (data.missing=model) p(x|z) is p(x_obs|z) and q reads the zero-filled row and its
+mask, so this objective is the MIWAE bound on log p(x_obs) (Mattei & Frellsen 2019): objective.name=iwae with
+num_samples=k trains MIWAE (the paper uses k = 20); k = 1 (or objective.name=elbo) is the ELBO over the observed
+cells. No separate objective is registered for it.
 """
 
 from __future__ import annotations
@@ -10,19 +15,24 @@ import math
 from dataclasses import dataclass
 
 import torch
+from torch.distributions import Distribution
 
 from vaekit.config import IwaeConfig
 from vaekit.objectives.base import LossOutput
 from vaekit.registry import OBJECTIVES
 
 
-def log_importance_weights(model, x: torch.Tensor, qz_x, z: torch.Tensor, **cond) -> torch.Tensor:
+def log_importance_weights(
+    model, x: torch.Tensor, qz_x, z: torch.Tensor, px_z: Distribution | None = None, **cond
+) -> torch.Tensor:
     """log w = log p(x|z) + log p(z) - log q(z|x) for z (S, B, D) drawn from qz_x; shape (S, B).
 
-    With `cond` (a conditional model's labels) the weights are of p(x|y).
+    With `cond` (a conditional model's labels) the weights are of p(x|y). `px_z`: model.likelihood(z) when the
+    caller has it already (imputation uses it again). A table's row with missing cells (NaN) is weighted by
+    log p(x_obs|z) (vaekit.nn.columns): the weights, and the bound below, are then MIWAE's (Mattei & Frellsen 2019).
     """
-    log_px_z = model.likelihood(z, **cond).log_prob(x)  # (S, B)
-    return log_px_z + model.log_prior_ratio(qz_x, z, **cond)
+    px_z = model.likelihood(z, **cond) if px_z is None else px_z
+    return px_z.log_prob(x) + model.log_prior_ratio(qz_x, z, **cond)  # (S, B)
 
 
 @dataclass

@@ -18,12 +18,16 @@ NUMERIC = ("real", "count")
 
 
 def column_values(spec: DataSpec, x: torch.Tensor) -> list[np.ndarray]:
-    """Per column of rows x (N, D): real and count values in the original units, categories as their index, (N,)."""
+    """Per column of rows x (N, D): real and count values in the original units, categories as their index, (N_j,):
+    the column's observed cells (a missing cell, NaN, is left out)."""
     values = x.detach().double().cpu().numpy()  # (N, D)
-    return [
-        decode_column(values[:, j], c).to_numpy(dtype=np.float64) if c.type in NUMERIC else np.rint(values[:, j])
+    columns = [
+        decode_column(values[:, j], c).to_numpy(dtype=np.float64, na_value=np.nan)
+        if c.type in NUMERIC
+        else np.rint(values[:, j])
         for j, c in enumerate(spec.columns)
     ]
+    return [v[~np.isnan(v)] for v in columns]
 
 
 def numeric_bins(column: Column, real: np.ndarray) -> np.ndarray:
@@ -89,8 +93,11 @@ def _category_bars(ax, column: Column, real: np.ndarray, sampled: np.ndarray) ->
 
 
 def correlations(frame: pd.DataFrame) -> np.ndarray:
-    """Pearson correlations of the columns of `frame` (N, P): (P, P); NaN where a column is constant."""
-    values = frame.to_numpy(dtype=np.float64)
+    """Pearson correlations of the columns of `frame` (N, P): (P, P); NaN where a column is constant. With missing
+    cells, each pair's correlation is over the rows where both are observed."""
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isnan(values).any():  # missing cells: each pair over the rows where both are observed
+        return frame.astype(np.float64).corr().to_numpy()
     centered = values - values.mean(0)
     std = np.sqrt((centered**2).mean(0))  # (P,)
     with np.errstate(invalid="ignore", divide="ignore"):

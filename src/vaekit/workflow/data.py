@@ -119,7 +119,15 @@ def load_configured(
     another source is read into memory. A table is read as `spec` (a trained run's) says, when given.
     """
     if is_table_source(source or cfg.source, cfg.kind):
-        options = TableOptions(dict(cfg.columns), list(cfg.drop), cfg.label, cfg.test_fraction, cfg.split_seed)
+        options = TableOptions(
+            dict(cfg.columns),
+            list(cfg.drop),
+            cfg.label,
+            cfg.test_fraction,
+            cfg.split_seed,
+            cfg.missing,
+            [str(v) for v in cfg.missing_values],
+        )
         return load_table(source or cfg.source, options, spec if spec is not None and spec.kind == "table" else None)
 
     def in_memory() -> ImageData:
