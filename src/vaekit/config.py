@@ -512,7 +512,7 @@ class DataConfig(VariantSection):
     FAMILY: ClassVar[Registry | None] = DATA_KINDS
     KEY: ClassVar[str] = "kind"
     source: str = "digits"  # a built-in name (`vaekit datasets`) or a path
-    kind: str = "auto"  # auto (from the source: its keys are those of every kind) | image | table
+    kind: str = "auto"  # auto (from the source: its keys are those of every kind) | image | table | sequence
     data_dir: str | None = None  # where built-in data sets are looked for; default $VAEKIT_DATA or cache
     test_fraction: float = setting(0.1, in_open_unit)  # hold-out fraction for sources without an official test split
     split_seed: int = setting(0, seed_range)  # of that hold-out split (fixed, so other train.seed share a test set)
@@ -546,9 +546,42 @@ class TableDataConfig(DataConfig):
     label: str | None = None  # the class column: a conditional VAE's labels, kept out of x
 
 
+def _tokenizer(v: str) -> str | None:
+    if v in ("char", "word", "smiles") or str(v).lower().endswith(".json"):
+        return None
+    return f"is '{v}'.{_did_you_mean(v, ('char', 'word', 'smiles'))} Choose char, word, smiles or a tokenizer.json path"
+
+
+def _vocab_size(v: int) -> str | None:
+    return None if v == 0 or v >= 5 else f"must be 0 (every token) or at least 5 (the 4 specials and a token), got {v}"
+
+
+def _max_length(v: int) -> str | None:
+    return None if v == 0 or v >= 2 else f"must be 0 (no limit) or at least 2 (a token and <eos>), got {v}"
+
+
+@DATA_KINDS.register_schema("sequence")
+@dataclass
+class SequenceDataConfig(DataConfig):
+    """Text, one example a line (vaekit.data.sequences): a .txt file, a folder with train.txt and test.txt, a column
+    of a CSV/TSV/Parquet file, or wordnet-glosses."""
+
+    kind: str = "sequence"
+    tokenizer: str = setting("word", _tokenizer)  # char | word | smiles | a Hugging Face tokenizer.json path
+    vocab_size: int = setting(0, _vocab_size)  # with the 4 specials: the most frequent training tokens (0: all)
+    max_length: int = setting(0, _max_length)  # the longest row kept, <eos> included (0: no limit)
+    column: str | None = None  # the text column of a table file
+    lowercase: bool = False
+    bucket: bool = True  # batches of similar length (each trimmed to its longest row); false: random batches
+
+    def check(self) -> None:
+        if self.lowercase and self.tokenizer == "smiles":
+            raise ConfigError("data.lowercase=true would change SMILES atoms (c is aromatic carbon, C aliphatic).")
+
+
 @DATA_KINDS.register_schema("auto")
 @dataclass
-class AutoDataConfig(TableDataConfig, ImageDataConfig):
+class AutoDataConfig(SequenceDataConfig, TableDataConfig, ImageDataConfig):
     """The kind is known once the source is read: the keys of every kind, checked then (check_data_keys)."""
 
     kind: str = "auto"
