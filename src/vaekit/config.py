@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 import yaml
 
 from vaekit.errors import ConfigError
-from vaekit.registry import DATA_KINDS, LIKELIHOODS, MODELS, OBJECTIVES, PRIORS, Registry
+from vaekit.registry import DATA_KINDS, LIKELIHOODS, MODELS, NETWORKS, OBJECTIVES, PRIORS, Registry
 
 MAX_SEED = 2**63 - 1  # seeds feed numpy's SeedSequence and torch generators: non-negative 63-bit integers
 MAX_SIDE = 2**16  # image sides and channel counts (data.resize, data.center_crop, a run's data shape)
@@ -198,14 +198,53 @@ class VariantSection(Section):
 
 
 @dataclass
-class NetworkConfig(Section):
-    """Encoder/decoder body; the decoder mirrors the encoder."""
+class NetworkConfig(VariantSection):
+    """Encoder/decoder body: `mlp` or `conv` (images and tables; the decoder mirrors the encoder), or `recurrent`
+    (sequences: a GRU/LSTM encoder and an autoregressive GRU/LSTM decoder, vaekit.nn.recurrent)."""
 
     PATH: ClassVar[str] = "model.network"
-    type: str = "mlp"  # mlp | conv
-    hidden: list[int] = setting([512], sizes)  # mlp: hidden widths, input side first
+    FAMILY: ClassVar[Registry | None] = NETWORKS
+    type: str = "mlp"
+
+
+@dataclass
+class _FeedForwardNetworkConfig(NetworkConfig):
+    """The keys of the mlp and conv bodies (each takes both, as before networks had schemas)."""
+
+    hidden: list[int] = setting([512], sizes)  # mlp: hidden widths, input side first; conv: widths after the convs
     channels: list[int] = setting([32, 64], sizes)  # conv: channels per stride-2 stage
     activation: str = setting("relu", one_of("relu", "tanh", "elu", "leaky_relu", "gelu", "silu"))
+
+
+@NETWORKS.register_schema("mlp")
+@dataclass
+class MlpNetworkConfig(_FeedForwardNetworkConfig):
+    type: str = "mlp"
+
+
+@NETWORKS.register_schema("conv")
+@dataclass
+class ConvNetworkConfig(_FeedForwardNetworkConfig):
+    type: str = "conv"
+
+
+@NETWORKS.register_schema("recurrent")
+@dataclass
+class RecurrentNetworkConfig(NetworkConfig):
+    """Sequences: token embeddings read by a GRU/LSTM encoder; an autoregressive GRU/LSTM decoder whose initial state
+    is a linear map of z and whose every step also reads z (He et al. 2019)."""
+
+    type: str = "recurrent"
+    cell: str = setting("lstm", one_of("lstm", "gru"))
+    embedding_dim: int = setting(128, size)  # E, the encoder's and the decoder's token embeddings (each its own)
+    hidden: list[int] = setting([256], sizes)  # the widths of the stacked recurrent layers (all equal), input first
+
+    def check(self) -> None:
+        if not self.hidden or len(set(self.hidden)) != 1:
+            raise ConfigError(
+                f"config key 'model.network.hidden' lists the recurrent layers' widths, which must be equal and at "
+                f"least one (e.g. [256] or [256, 256]); got {self.hidden}."
+            )
 
 
 # --- model.likelihood.type: p(x|z); docs/likelihood.md says which to use for which data.
@@ -267,6 +306,16 @@ class ColumnsLikelihoodConfig(LikelihoodConfig):
     sigma: float = setting(_SIGMA, positive)  # the real columns' standard deviation
     learn_sigma: str = setting("none", one_of("none", "shared", "per_column", "decoder"))
     count: str = setting("poisson", one_of("poisson", "negative_binomial"))  # the count columns' distribution
+
+
+@LIKELIHOODS.register_schema("tokens")
+@dataclass
+class TokensLikelihoodConfig(LikelihoodConfig):
+    """Sequences: the autoregressive decoder's categorical over the next token, teacher-forced (vaekit.nn.tokens)."""
+
+    type: str = "tokens"
+    # Bowman et al. 2016: in training, each decoder input token becomes <unk> with this probability
+    word_dropout: float = setting(0.0, lambda v: None if 0.0 <= v < 1.0 else f"must be in [0, 1), got {v}")
 
 
 # --- model.prior.type: p(z) of a VAE (of the top layer of a hierarchical one).
@@ -373,6 +422,16 @@ class VqvaeConfig(ModelConfig):
     type: str = "vqvae"
     likelihood: LikelihoodConfig = subsection(LikelihoodConfig)
     vq: VQConfig = subsection(VQConfig)
+
+
+@MODELS.register_schema("lm")
+@dataclass
+class LmConfig(ModelConfig):
+    """The language model: the recurrent decoder with no latent (the baseline a sentence VAE is read against)."""
+
+    type: str = "lm"
+    network: RecurrentNetworkConfig = subsection(RecurrentNetworkConfig)
+    likelihood: TokensLikelihoodConfig = subsection(TokensLikelihoodConfig)
 
 
 # --- objective.name
