@@ -328,3 +328,18 @@ def test_the_shared_glosses_match_the_published_sums_and_counts(monkeypatch: pyt
     assert {n: hashlib.sha256((SHARED / n).read_bytes()).hexdigest() for n in GLOSS_FILES} == GLOSS_FILES
     splits, _, own = read_splits("wordnet-glosses", SequenceOptions(data_dir=SHARED.parent, download=False))
     assert own and {n: len(v) for n, v in splits.items()} == {"train": 105895, "valid": 5882, "test": 5882}
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_bucketed_batches_on_cuda_match_the_plan_and_trim() -> None:
+    lengths = _lengths(300)
+    x = torch.zeros(300, 60, dtype=torch.int64)
+    for i, n in enumerate(lengths.tolist()):
+        x[i, : n - 1], x[i, n - 1] = 5, Vocabulary.eos_id
+    g = torch.Generator(device="cuda").manual_seed(0)
+    order = torch.randperm(300, generator=g, device="cuda")
+    index_batches, rows = BucketBatches(lengths)(x.cuda(), order, 32, g)
+    assert torch.equal(torch.cat(index_batches).sort().values.cpu(), torch.arange(300))
+    for idx, xb in zip(index_batches, rows, strict=True):
+        assert xb.is_cuda and xb.shape[1] == int(lengths[idx.cpu()].max())
