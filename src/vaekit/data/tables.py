@@ -148,21 +148,30 @@ def _array_ndim(path: Path) -> int | None:
         return None  # not readable as an array: the image reader says why
 
 
-def _csv_options(path: Path, missing_values: tuple[str, ...] | list[str]) -> dict:
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+def _table_suffix(path: Path) -> str:
+    """The file's suffix, lower case; a gzip-compressed CSV/TSV's the one before .gz (pandas decompresses by name)."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz" and Path(path.stem).suffix.lower() in (".csv", ".tsv"):
+        return Path(path.stem).suffix.lower()
+    return suffix
+
+
+def _csv_options(suffix: str, missing_values: tuple[str, ...] | list[str]) -> dict:
+    sep = "\t" if suffix == ".tsv" else ","
     return {"sep": sep, "skipinitialspace": True, "na_values": list(missing_values) or None}
 
 
 def read_frame(path: Path, missing_values: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
-    """A table file as a DataFrame: CSV/TSV (header row), Parquet, or a 2-D .npy array (columns x0, x1, ...).
+    """A table file as a DataFrame: CSV/TSV (header row, gzip-compressed too: .csv.gz), Parquet, or a 2-D .npy array
+    (columns x0, x1, ...).
 
     Cells whose text is one of `missing_values` are missing (NaN), as are empty cells and pandas' NA texts; an
     integer column with missing cells keeps an integer dtype (pandas' nullable Int64) instead of becoming floats.
     """
-    suffix = path.suffix.lower()
+    suffix = _table_suffix(path)
     try:
         if suffix in (".csv", ".tsv"):
-            options = _csv_options(path, missing_values)
+            options = _csv_options(suffix, missing_values)
             frame = pd.read_csv(path, **options)
             return _integers_with_gaps(frame, lambda: pd.read_csv(path, dtype_backend="numpy_nullable", **options))
         if suffix in (".parquet", ".pq"):
@@ -183,7 +192,7 @@ def read_frame(path: Path, missing_values: tuple[str, ...] | list[str] = ()) -> 
 def read_cells_text(path: Path) -> pd.DataFrame:
     """A CSV/TSV file's cells as the text the file holds (every column str, an empty cell ""), for writing the file
     back with only its missing cells changed."""
-    options = _csv_options(path, ()) | {"na_values": None, "keep_default_na": False, "dtype": str}
+    options = _csv_options(_table_suffix(path), ()) | {"na_values": None, "keep_default_na": False, "dtype": str}
     return pd.read_csv(path, **options)
 
 
@@ -611,7 +620,7 @@ class TableOptions:
     missing_values: list[str] = field(default_factory=list)
 
 
-def _hold_out(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def hold_out(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(train rows, test rows) of a seeded random hold-out of round(fraction * n) rows, each sorted."""
     order = np.random.default_rng(seed).permutation(n)
     num_test = min(n - 1, max(1, round(fraction * n))) if n > 1 else 0
@@ -633,7 +642,7 @@ def load_table(source: str, options: TableOptions, spec: DataSpec | None = None)
     train_frame, test_frame, read = read_source(source, options.missing_values)
     origin = read if source not in TABLE_SOURCES else f"table '{source}'"
     if test_frame is None:  # the splits keep the file's row numbers as their index, for the errors that name rows
-        train_rows, test_rows = _hold_out(len(train_frame), options.test_fraction, options.split_seed)
+        train_rows, test_rows = hold_out(len(train_frame), options.test_fraction, options.split_seed)
         test_frame = train_frame.iloc[test_rows]
         train_frame = train_frame.iloc[train_rows]
         split = (

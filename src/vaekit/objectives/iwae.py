@@ -18,21 +18,29 @@ import torch
 from torch.distributions import Distribution
 
 from vaekit.config import IwaeConfig
+from vaekit.distributions import log_prob
 from vaekit.objectives.base import LossOutput
 from vaekit.registry import OBJECTIVES
 
 
 def log_importance_weights(
-    model, x: torch.Tensor, qz_x, z: torch.Tensor, px_z: Distribution | None = None, **cond
+    model,
+    x: torch.Tensor,
+    qz_x,
+    z: torch.Tensor,
+    px_z: Distribution | None = None,
+    generator: torch.Generator | None = None,
+    **cond,
 ) -> torch.Tensor:
     """log w = log p(x|z) + log p(z) - log q(z|x) for z (S, B, D) drawn from qz_x; shape (S, B).
 
     With `cond` (a conditional model's labels) the weights are of p(x|y). `px_z`: model.likelihood(z) when the
-    caller has it already (imputation uses it again). A table's row with missing cells (NaN) is weighted by
-    log p(x_obs|z) (vaekit.nn.columns): the weights, and the bound below, are then MIWAE's (Mattei & Frellsen 2019).
+    caller has it already (imputation uses it again). `generator`: for a likelihood's training noise (word
+    dropout), in training only. A table's row with missing cells (NaN) is weighted by log p(x_obs|z)
+    (vaekit.nn.columns): the weights, and the bound below, are then MIWAE's (Mattei & Frellsen 2019).
     """
     px_z = model.likelihood(z, **cond) if px_z is None else px_z
-    return px_z.log_prob(x) + model.log_prior_ratio(qz_x, z, **cond)  # (S, B)
+    return log_prob(px_z, x, generator) + model.log_prior_ratio(qz_x, z, **cond)  # (S, B)
 
 
 @dataclass
@@ -44,7 +52,7 @@ class Iwae:
     def __call__(self, model, x: torch.Tensor, *, step: int, generator: torch.Generator | None, **cond) -> LossOutput:
         qz_x = model.posterior(x, **cond)
         z = qz_x.rsample((self.num_samples,), generator=generator)  # (k, B, D)
-        log_w = log_importance_weights(model, x, qz_x, z, **cond)  # (k, B)
+        log_w = log_importance_weights(model, x, qz_x, z, generator=generator, **cond)  # (k, B)
         bound = torch.logsumexp(log_w, 0) - math.log(self.num_samples)  # (B,)
         with torch.no_grad():
             kl = model.kl(qz_x, z, **cond)  # (B,): closed form where known, else the k-draw estimate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +37,19 @@ class LossModule(nn.Module):
 
     def forward(self, x: torch.Tensor, step: int, generator: torch.Generator | None, cond: Cond | None = None):
         return self.objective(self.model, x, step=step, generator=generator, **(cond or {}))
+
+
+# How an epoch's shuffled order (this process's shard) becomes batches: (data, order (n,), batch_size, shuffling
+# generator) -> (index batches, the rows of each). A kind of data may group or trim its own (sequences: by length).
+Batcher = Callable[..., tuple[list[torch.Tensor], Iterable[torch.Tensor]]]
+
+
+def plain_batches(
+    data: torch.Tensor | DiskImages, order: torch.Tensor, batch_size: int, generator: torch.Generator
+) -> tuple[list[torch.Tensor], Iterable[torch.Tensor]]:
+    """Consecutive batches of the shuffled order, rows as stored (from memory, or read from disk a batch ahead)."""
+    index_batches = list(order.split(batch_size))
+    return index_batches, take_rows(data, index_batches)
 
 
 def batches(data: torch.Tensor, cond: Cond | None, batch_size: int):
@@ -122,6 +135,7 @@ def train_epoch(
     ctx: DistContext = SINGLE_PROCESS,
     autocast_dtype: torch.dtype | None = None,
     cond: Cond | None = None,
+    batcher: Batcher | None = None,
 ) -> EpochResult:
     """Shuffle `data` (N, ...), take this process's shard, and take one optimizer step per batch.
 
@@ -130,7 +144,8 @@ def train_epoch(
     `cond` holds tensors (N, ...) that go with `data` example by example (labels), batched with it and passed to
     the loss module. `batch_size` is this process's batch. `step` is the global step count before this epoch
     (passed to the objective for schedules). Shuffling draws from `shuffle_generator`, identical on every process; the
-    transform and the objective's samples draw from `generator`, this process's own.
+    transform and the objective's samples draw from `generator`, this process's own. `batcher` makes the batches
+    of the shuffled shard (default `plain_batches`; sequences bucket theirs by length, from `shuffle_generator`).
     """
     loss_module.train()
     start = time.perf_counter()
@@ -139,8 +154,7 @@ def train_epoch(
     device = data.device if isinstance(data, torch.Tensor) else next(loss_module.parameters()).device
     order = shard(torch.randperm(len(data), generator=shuffle_generator, device=device), ctx)
     autocast = torch.autocast(device_type=device.type, dtype=autocast_dtype) if autocast_dtype else nullcontext()
-    index_batches = list(order.split(batch_size))
-    rows = take_rows(data, index_batches)  # (B, C, H, W) each: from memory, or read from disk a batch ahead
+    index_batches, rows = (batcher or plain_batches)(data, order, batch_size, shuffle_generator)  # (B, ...) each
     bar = tqdm(
         zip(index_batches, rows, strict=True),
         total=len(index_batches),

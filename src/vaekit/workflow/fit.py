@@ -29,7 +29,15 @@ from vaekit.errors import RunError
 from vaekit.lock import RunLock
 from vaekit.train.checkpoint import load_tree, save_tree, save_weights
 from vaekit.train.distributed import DistContext, autocast_dtype, barrier, seeded_generator
-from vaekit.train.loop import Cond, EpochResult, Transform, append_epoch_record, read_epoch_records, train_epoch
+from vaekit.train.loop import (
+    Batcher,
+    Cond,
+    EpochResult,
+    Transform,
+    append_epoch_record,
+    read_epoch_records,
+    train_epoch,
+)
 from vaekit.train.schedules import lr_at_epoch
 
 Log = Callable[[str], None]
@@ -67,6 +75,7 @@ class Stage:
     progress: bool = True
     transform: Transform | None = None
     train_cond: Cond = field(default_factory=dict)
+    batcher: Batcher | None = None  # how the shuffled examples become batches (None: consecutive, as stored)
 
 
 def adam(params, config: Config, lr: float) -> torch.optim.Optimizer:
@@ -98,6 +107,7 @@ def fit(stage: Stage, out: Path, start_epoch: int = 0, step: int = 0, log: Log |
             ctx=stage.ctx,
             autocast_dtype=autocast,
             cond=stage.train_cond,
+            batcher=stage.batcher,
         )
         step = result.steps
         start = time.perf_counter()

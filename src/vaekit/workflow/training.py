@@ -108,6 +108,7 @@ def prepare(config: Config, log: Log | None = None, spec: DataSpec | None = None
         precision=config.train.precision,
         progress=config.train.progress,
         transform=data.binarization.per_batch,
+        batcher=data.batcher,
     )
     return Prepared(config, ctx, device, data, stage)
 
