@@ -79,9 +79,9 @@ def test_with_missing_model_cells_are_nan_and_statistics_come_from_the_observed_
 
 def _test_rows(frame: pd.DataFrame) -> list[int]:
     """The file's rows in the test split (the hold-out is seeded: the same rows as load_table's)."""
-    from vaekit.data.tables import _hold_out
+    from vaekit.data.tables import hold_out
 
-    return list(_hold_out(len(frame), 0.25, 0)[1])
+    return list(hold_out(len(frame), 0.25, 0)[1])
 
 
 def test_a_column_without_any_value_and_a_missing_label_are_refused(tmp_path):
