@@ -6,12 +6,14 @@ diagonal and q* is in the model's family of diagonal Gaussians.
 """
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch.distributions import MultivariateNormal
 
-from vaekit.config import ModelConfig
+from vaekit.config import ModelConfig, load_config
 from vaekit.models import build_model
+from vaekit.spec import Column, DataSpec
 
 P, D, S = 6, 3, 0.7  # data dim, latent dim, decoder noise std
 
@@ -47,3 +49,60 @@ def linear_gaussian_vae(exact_posterior: bool):
 
 def data(n=5):
     return torch.randn(n, 1, 1, P, generator=torch.Generator().manual_seed(9), dtype=torch.float64) * 2
+
+
+@dataclass
+class FactorAnalysisTable:
+    """A table VAE with a linear decoder: rows x = m + s * (W z + e) in the table's units, z ~ N(0, I_2),
+    e ~ N(0, diag(psi)); its encoder gives the exact posterior mean N(sigma W^T Psi^-1 x, sigma) with twice the
+    variance (good, not exact). x: 6 rows in the model's (standardized) numbers, drawn from the model."""
+
+    model: torch.nn.Module
+    x: torch.Tensor  # (6, 4) standardized
+    w: torch.Tensor  # (4, 2)
+    psi: torch.Tensor  # (4,) noise variances, standardized units
+    sigma: torch.Tensor  # (2, 2) the exact posterior covariance
+    means: torch.Tensor  # (4,) the columns' m
+    stds: torch.Tensor  # (4,) the columns' s
+
+    def exact_log_px(self) -> torch.Tensor:
+        """log p(v) (6,) of the rows in the table's units: N(v; m, S (W W^T + Psi) S)."""
+        cov = torch.diag(self.stds) @ (self.w @ self.w.T + torch.diag(self.psi)) @ torch.diag(self.stds)
+        return MultivariateNormal(self.means, cov).log_prob(self.means + self.stds * self.x)
+
+    def posterior_mean(self) -> torch.Tensor:
+        """E[z|x] (6, 2) of the exact posterior."""
+        return self.x @ (self.sigma @ self.w.T @ torch.diag(1 / self.psi)).T
+
+
+def factor_analysis_table() -> FactorAnalysisTable:
+    torch.manual_seed(0)
+    d, k = 4, 2
+    means = torch.tensor([1.0, -2.0, 0.5, 3.0], dtype=torch.float64)
+    stds = torch.tensor([2.0, 0.5, 1.5, 0.3], dtype=torch.float64)
+    spec = DataSpec.table(tuple(Column(f"x{j}", "real", mean=float(means[j]), std=float(stds[j])) for j in range(d)))
+    cfg = load_config(
+        overrides=[
+            f"model.latent_dim={k}",
+            "model.network.hidden=[]",
+            "model.likelihood.type=columns",
+            "model.likelihood.learn_sigma=per_column",
+        ]
+    ).model
+    model = build_model(cfg, spec).double().eval()
+    w = torch.tensor([[1.0, 0.5], [-0.3, 0.8], [0.6, -0.9], [0.2, 0.4]], dtype=torch.float64)  # (D, K)
+    psi = torch.tensor([0.3, 0.5, 0.2, 0.4], dtype=torch.float64)
+    # posterior of FA: Sigma = (I + W^T Psi^-1 W)^-1, mean = Sigma W^T Psi^-1 x
+    sigma = torch.linalg.inv(torch.eye(k, dtype=torch.float64) + w.T @ torch.diag(1 / psi) @ w)
+    with torch.no_grad():
+        decoder = model.decoder.body[-1]
+        decoder.weight.copy_(w)
+        decoder.bias.zero_()
+        model.likelihood_head.log_sigma.copy_(0.5 * psi.log())
+        head = model.posterior_head.linear  # (2K, D): mu and log variance
+        head.weight.zero_()
+        head.weight[:k] = sigma @ w.T @ torch.diag(1 / psi)
+        head.bias.zero_()
+        head.bias[k:] = (2 * sigma.diagonal()).log()
+    x = (w @ torch.randn(k, 6, dtype=torch.float64) + psi.sqrt()[:, None] * torch.randn(d, 6, dtype=torch.float64)).T
+    return FactorAnalysisTable(model, x, w, psi, sigma, means, stds)

@@ -5,11 +5,10 @@ import math
 
 import pytest
 import torch
-from torch.distributions import MultivariateNormal, Normal
+from torch.distributions import Normal
 
-from vaekit.config import load_config
+from linear_gaussian import factor_analysis_table
 from vaekit.evaluate.likelihood import iw_log_likelihood
-from vaekit.models import build_model
 from vaekit.nn.columns import ColumnsLikelihood
 from vaekit.spec import Column, DataSpec
 
@@ -100,37 +99,8 @@ def test_importance_weighted_estimate_approaches_the_exact_factor_analysis_likel
     """Rows x = m + s * (W z + e), z ~ N(0, I_2), e ~ N(0, diag(psi)): log p(v) = N(v; m, S (W W^T + Psi) S) in
     raw units. A vaekit VAE with a linear decoder set to (W, psi) and an encoder giving a good but inexact posterior
     (the exact mean, twice the variance) estimates it better as K grows, and within 0.01 nats at K = 20000."""
-    torch.manual_seed(0)
-    d, k = 4, 2
-    means = torch.tensor([1.0, -2.0, 0.5, 3.0], dtype=torch.float64)
-    stds = torch.tensor([2.0, 0.5, 1.5, 0.3], dtype=torch.float64)
-    spec = DataSpec.table(tuple(Column(f"x{j}", "real", mean=float(means[j]), std=float(stds[j])) for j in range(d)))
-    cfg = load_config(
-        overrides=[
-            f"model.latent_dim={k}",
-            "model.network.hidden=[]",
-            "model.likelihood.type=columns",
-            "model.likelihood.learn_sigma=per_column",
-        ]
-    ).model
-    model = build_model(cfg, spec).double().eval()
-    w = torch.tensor([[1.0, 0.5], [-0.3, 0.8], [0.6, -0.9], [0.2, 0.4]], dtype=torch.float64)  # (D, K)
-    psi = torch.tensor([0.3, 0.5, 0.2, 0.4], dtype=torch.float64)
-    # posterior of FA: Sigma = (I + W^T Psi^-1 W)^-1, mean = Sigma W^T Psi^-1 x
-    sigma = torch.linalg.inv(torch.eye(k, dtype=torch.float64) + w.T @ torch.diag(1 / psi) @ w)
-    with torch.no_grad():
-        decoder = model.decoder.body[-1]
-        decoder.weight.copy_(w)
-        decoder.bias.zero_()
-        model.likelihood_head.log_sigma.copy_(0.5 * psi.log())
-        head = model.posterior_head.linear  # (2K, D): mu and log variance
-        head.weight.zero_()
-        head.weight[:k] = sigma @ w.T @ torch.diag(1 / psi)
-        head.bias.zero_()
-        head.bias[k:] = (2 * sigma.diagonal()).log()
-    x = (w @ torch.randn(k, 6, dtype=torch.float64) + psi.sqrt()[:, None] * torch.randn(d, 6, dtype=torch.float64)).T
-    raw = means + stds * x  # (B, D) in the table's units
-    exact = MultivariateNormal(means, torch.diag(stds) @ (w @ w.T + torch.diag(psi)) @ torch.diag(stds)).log_prob(raw)
+    fa = factor_analysis_table()
+    model, x, exact = fa.model, fa.x, fa.exact_log_px()
     g = torch.Generator().manual_seed(1)
     errors = [(iw_log_likelihood(model, x, n, g) - exact).abs().mean().item() for n in (1, 100, 20_000)]
     assert errors[0] > errors[1] > errors[2] and errors[2] < 0.01, errors
