@@ -66,7 +66,8 @@ def add_parser(sub) -> None:
         type=int_in(1, MAX_SYNTHETIC),
         metavar="N",
         help="instead (a table run): draw N rows with --seed and measure them against the real rows: column shapes, "
-        "pair trends, train-on-synthetic against train-on-real (--target), distance to closest record",
+        "pair trends, train-on-synthetic against train-on-real (--target), distance to closest record (default: the "
+        "likelihood evaluation)",
     )
     p.add_argument(
         "--target",
