@@ -6,12 +6,14 @@ diagonal and q* is in the model's family of diagonal Gaussians.
 """
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch.distributions import MultivariateNormal
 
-from vaekit.config import ModelConfig
+from vaekit.config import ModelConfig, load_config
 from vaekit.models import build_model
+from vaekit.spec import Column, DataSpec
 
 P, D, S = 6, 3, 0.7  # data dim, latent dim, decoder noise std
 
@@ -65,9 +67,6 @@ def factor_analysis_vae(log_var: torch.Tensor | None = None, missing: bool = Fal
     missing cells (the encoder's mask inputs get weight 0).
 
     Returns (model in float64, W (D, K), psi (D,), the exact posterior covariance of a complete row (K, K))."""
-    from vaekit.config import load_config
-    from vaekit.spec import Column, DataSpec
-
     w = torch.tensor(FA_W, dtype=torch.float64)
     psi = torch.tensor(FA_PSI, dtype=torch.float64)
     d, k = w.shape
@@ -94,3 +93,34 @@ def factor_analysis_vae(log_var: torch.Tensor | None = None, missing: bool = Fal
         head.bias.zero_()
         head.bias[k:] = (2 * sigma.diagonal()).log() if log_var is None else log_var
     return model, w, psi, sigma
+
+
+@dataclass
+class FactorAnalysisTable:
+    """The factor-analysis VAE above with 6 rows x drawn from its model, in the model's (standardized) numbers."""
+
+    model: torch.nn.Module
+    x: torch.Tensor  # (6, 4) standardized
+    w: torch.Tensor  # (4, 2)
+    psi: torch.Tensor  # (4,) noise variances, standardized units
+    sigma: torch.Tensor  # (2, 2) the exact posterior covariance
+    means: torch.Tensor  # (4,) the columns' m
+    stds: torch.Tensor  # (4,) the columns' s
+
+    def exact_log_px(self) -> torch.Tensor:
+        """log p(v) (6,) of the rows in the table's units: N(v; m, S (W W^T + Psi) S)."""
+        cov = torch.diag(self.stds) @ (self.w @ self.w.T + torch.diag(self.psi)) @ torch.diag(self.stds)
+        return MultivariateNormal(self.means, cov).log_prob(self.means + self.stds * self.x)
+
+    def posterior_mean(self) -> torch.Tensor:
+        """E[z|x] (6, 2) of the exact posterior."""
+        return self.x @ (self.sigma @ self.w.T @ torch.diag(1 / self.psi)).T
+
+
+def factor_analysis_table() -> FactorAnalysisTable:
+    torch.manual_seed(0)
+    model, w, psi, sigma = factor_analysis_vae()
+    d, k = w.shape
+    x = (w @ torch.randn(k, 6, dtype=torch.float64) + psi.sqrt()[:, None] * torch.randn(d, 6, dtype=torch.float64)).T
+    means, stds = torch.tensor(FA_MEANS, dtype=torch.float64), torch.tensor(FA_STDS, dtype=torch.float64)
+    return FactorAnalysisTable(model, x, w, psi, sigma, means, stds)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -31,9 +32,10 @@ from torch.distributions import Distribution
 
 from vaekit.config import MAX_SIDE, Config, config_from_dict
 from vaekit.data.tables import encode_frame, fill_missing
-from vaekit.errors import ConfigError, DataError, RunError
+from vaekit.errors import ConfigError, DataError, RunError, VaekitError
 from vaekit.evaluate.imputation import draw_imputations, draw_spread, impute_rows
-from vaekit.models import build_code_prior, build_model, capabilities, require
+from vaekit.evaluate.likelihood import IwScores, iw_scores
+from vaekit.models import build_code_prior, build_model, capabilities, model_entry, require
 from vaekit.spec import DataSpec
 from vaekit.train.checkpoint import load_weights
 from vaekit.train.distributed import resolve_device
@@ -302,6 +304,45 @@ class Run:
         return ImputedDraws(
             pd.concat(tables, ignore_index=True), pd.DataFrame(spread, columns=self.spec.column_names())
         )
+
+    @torch.no_grad()
+    def score(
+        self,
+        x: torch.Tensor,
+        num_samples: int = 1000,
+        batch_size: int = 100,
+        generator: torch.Generator | None = None,
+        y: torch.Tensor | None = None,
+        transform: Callable[[torch.Tensor, torch.Generator | None], torch.Tensor] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> IwScores:
+        """Each example's importance-weighted log p(x) with K = num_samples, the ELBO at the same draws and, for a
+        table, each column's share (vaekit.evaluate.likelihood.IwScores), over all of x (N, ...): (N,), (N,), (N, D).
+
+        Nats per example (per row), with every normalizing constant; for finding unusual examples (low scores).
+        `transform` (x, generator) -> x is applied to each batch first (a fresh binarization, dequantization noise,
+        as in training); `progress(n)` is called with the number of examples done after each batch.
+        """
+        if model_entry(self.config.model.type).evaluation != "likelihood":
+            raise VaekitError(
+                f"run '{self.path}' is a model.type={self.config.model.type}, which has no importance-weighted "
+                "log p(x) to score examples by. Score with a run of a VAE (vae, iwae, cvae, hvae, ...)."
+            )
+        if num_samples < 1 or batch_size < 1:
+            raise VaekitError(f"num_samples and batch_size must be at least 1, got {num_samples} and {batch_size}.")
+        x = self.check_data(x)
+        if x.shape[0] == 0:
+            raise DataError("there is nothing to score: no examples were given.")
+        cond = self.labels_of(x, y)
+        parts = []
+        for xb, cb in batches(x, cond, batch_size):
+            if transform is not None:
+                xb = transform(xb, generator)
+            parts.append(iw_scores(self.model, xb, num_samples, generator, columns=self.spec.kind == "table", **cb))
+            if progress:
+                progress(xb.shape[0])
+        columns = None if parts[0].columns is None else torch.cat([p.columns for p in parts])
+        return IwScores(torch.cat([p.log_likelihood for p in parts]), torch.cat([p.elbo for p in parts]), columns)
 
     def metrics(self) -> list[dict]:
         """One record per completed epoch (a torn last line, left by a crash, is skipped)."""

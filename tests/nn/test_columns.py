@@ -5,9 +5,9 @@ import math
 
 import pytest
 import torch
-from torch.distributions import MultivariateNormal, Normal
+from torch.distributions import Normal
 
-from linear_gaussian import FA_MEANS, FA_STDS, factor_analysis_vae
+from linear_gaussian import factor_analysis_table
 from vaekit.evaluate.likelihood import iw_log_likelihood
 from vaekit.nn.columns import ColumnsLikelihood
 from vaekit.spec import Column, DataSpec
@@ -99,13 +99,8 @@ def test_importance_weighted_estimate_approaches_the_exact_factor_analysis_likel
     """Rows x = m + s * (W z + e), z ~ N(0, I_2), e ~ N(0, diag(psi)): log p(v) = N(v; m, S (W W^T + Psi) S) in
     raw units. A vaekit VAE with a linear decoder set to (W, psi) and an encoder giving a good but inexact posterior
     (the exact mean, twice the variance) estimates it better as K grows, and within 0.01 nats at K = 20000."""
-    torch.manual_seed(0)
-    model, w, psi, _ = factor_analysis_vae()
-    d, k = w.shape
-    means, stds = torch.tensor(FA_MEANS, dtype=torch.float64), torch.tensor(FA_STDS, dtype=torch.float64)
-    x = (w @ torch.randn(k, 6, dtype=torch.float64) + psi.sqrt()[:, None] * torch.randn(d, 6, dtype=torch.float64)).T
-    raw = means + stds * x  # (B, D) in the table's units
-    exact = MultivariateNormal(means, torch.diag(stds) @ (w @ w.T + torch.diag(psi)) @ torch.diag(stds)).log_prob(raw)
+    fa = factor_analysis_table()
+    model, x, exact = fa.model, fa.x, fa.exact_log_px()
     g = torch.Generator().manual_seed(1)
     errors = [(iw_log_likelihood(model, x, n, g) - exact).abs().mean().item() for n in (1, 100, 20_000)]
     assert errors[0] > errors[1] > errors[2] and errors[2] < 0.01, errors

@@ -147,3 +147,32 @@ def test_a_collapsed_run_gets_a_visible_warning(runs, kind):
 def test_a_healthy_run_gets_no_warning(runs, kind):
     report = build_report(load_run(runs(kind)), FAST)
     assert report.warnings == [] and 'class="warning"' not in render(report)
+
+
+def test_the_synthetic_data_section_measures_every_column_and_pair(table_report):
+    run, sections, _ = table_report
+    body = sections["Synthetic data"]
+    assert "Measured for this report on 500 rows drawn with seed 0" in body
+    shapes = dict(re.findall(r"<tr><td>(\w+)</td><td>\w+</td><td>(KSComplement|TVComplement)</td>", body))
+    assert shapes == {"height": "KSComplement", "weight": "KSComplement", "visits": "KSComplement"} | {
+        "smoker": "TVComplement",
+        "city": "TVComplement",
+    }
+    assert "Pair trends, the 10 lowest" in body and "CorrelationSimilarity" in body
+    share = float(re.search(r"closer than the test&#x27;s 5th percentile</th><td>([0-9.]+)</td>", body).group(1))
+    assert 0 <= share <= 1
+
+
+def test_the_synthetic_data_section_shows_an_evaluate_synthetic_report_of_the_run(runs, tmp_path):
+    import shutil
+
+    from vaekit.cli.main import main
+    from vaekit.report.options import Context
+    from vaekit.report.tables import synthetic_section
+
+    path = shutil.copytree(runs("table"), tmp_path / "run")
+    assert main(["evaluate", str(path), "--synthetic", "200", "--target", "city", "--out", str(path / "syn.json")]) == 0
+    body = synthetic_section(load_run(path), Context(load_run(path), FAST, None, None, lambda msg: None))
+    assert "From syn.json in the run directory." in body
+    assert re.search(r"<th>TSTR accuracy \(city\)</th><td>[0-9.]+</td>", body)
+    assert "rows: synthetic / real train / real test</th><td>200 / 90 / 30</td>" in body

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
 from vaekit.discretized import bin_width, log_bin_width
 from vaekit.objectives.elbo import elbo_terms
-from vaekit.objectives.iwae import log_importance_weights
+from vaekit.objectives.iwae import column_log_importance_weights, log_importance_weights
 from vaekit.train.compile import compiled
 
 
@@ -48,6 +49,75 @@ def fused_log_weights():
     return _fused_log_weights
 
 
+class IwScores(NamedTuple):
+    """Per-example results of K importance samples z_k ~ q(z|x), w_k = p(x, z_k) / q(z_k|x), each in nats.
+
+    log_likelihood: log (1/K) sum_k w_k, the importance-weighted estimate of log p(x) (Burda et al. 2016); (B,).
+    elbo: (1/K) sum_k log w_k, the ELBO estimated at the same draws; never above log_likelihood (Jensen); (B,).
+    columns: for a table, sum_k w~_k log p(x_j|z_k) with the self-normalized weights w~_k = w_k / sum_i w_i: each
+        column's log-probability under the importance-weighted posterior, (B, D); None unless asked. As K grows it
+        tends to E_p(z|x)[log p(x_j|z)]. `latent` = log_likelihood - sum_j columns_j is the rest of the estimate,
+        sum_k w~_k log(p(z_k) / q(z_k|x)) - sum_k w~_k log w~_k - log K, which tends to -KL(p(z|x) || p(z)); so
+        log_likelihood = sum_j columns_j + latent exactly.
+    """
+
+    log_likelihood: torch.Tensor
+    elbo: torch.Tensor
+    columns: torch.Tensor | None
+
+    @property
+    def latent(self) -> torch.Tensor | None:
+        """log_likelihood - sum_j columns_j (B,): the latent variable's share; None without columns."""
+        return None if self.columns is None else self.log_likelihood - self.columns.sum(-1)
+
+
+@torch.no_grad()
+def iw_scores(
+    model,
+    x: torch.Tensor,
+    num_samples: int,
+    generator: torch.Generator | None = None,
+    max_chunk_elements: int = 2**20,
+    fused: bool = False,
+    columns: bool = False,
+    **cond,
+) -> IwScores:
+    """Importance-weighted log p(x), the ELBO at the same draws and (`columns`) each table column's share, for x
+    (B, ...) with K = num_samples (IwScores).
+
+    Samples are drawn in chunks of k so that k * B * (C*H*W) stays under `max_chunk_elements` (the default,
+    4 MiB of float32, keeps the decoder's output in cache: 5x faster than 64 MiB chunks on a 2-core CPU);
+    the chunks' logsumexps are combined exactly with logaddexp, and the columns' weighted sums are rescaled to each
+    new running total. The weights use the model's whole prior (a VampPrior's mixture, a hierarchy's every layer),
+    never a per-dimension shortcut. With `cond` (a conditional model's labels y) the estimates are of log p(x|y).
+
+    fused: compute each chunk's log-weights with `fused_log_weights` where torch.compile can run here (not with
+    `columns`). The draws are the same either way (they stay outside the compiled graph); the weights differ by
+    float rounding only.
+    """
+    log_weights = fused_log_weights() if fused and not columns else log_importance_weights
+    qz_x = model.posterior(x, **cond)
+    chunk = max(1, min(num_samples, max_chunk_elements // max(1, x[0].numel() * x.shape[0])))
+    total = per_column = None
+    sum_log_w = torch.zeros((), device=x.device)
+    for start in range(0, num_samples, chunk):
+        k = min(chunk, num_samples - start)
+        z = qz_x.sample((k,), generator=generator)  # (k, B, D)
+        if columns:
+            log_w, log_px_j = column_log_importance_weights(model, x, qz_x, z, **cond)  # (k, B), (k, B, D)
+        else:
+            log_w = log_weights(model, x, qz_x, z, **cond)  # (k, B)
+        lse = torch.logsumexp(log_w, 0)  # (B,)
+        new_total = lse if total is None else torch.logaddexp(total, lse)
+        if columns:
+            w = torch.exp(log_w - new_total).unsqueeze(-1)  # (k, B, 1): weights over every draw so far
+            part = torch.where(w > 0, w * log_px_j, 0.0).sum(0)  # (B, D); a weight of 0 hides a -inf column
+            per_column = part if per_column is None else per_column * torch.exp(total - new_total).unsqueeze(-1) + part
+        sum_log_w = sum_log_w + log_w.sum(0)
+        total = new_total
+    return IwScores(total - math.log(num_samples), sum_log_w / num_samples, per_column)
+
+
 @torch.no_grad()
 def iw_log_likelihood(
     model,
@@ -60,25 +130,9 @@ def iw_log_likelihood(
 ) -> torch.Tensor:
     """Importance-weighted estimate of log p(x) for x (B, C, H, W) with K = num_samples; shape (B,).
 
-    Samples are drawn in chunks of k so that k * B * (C*H*W) stays under `max_chunk_elements` (the default,
-    4 MiB of float32, keeps the decoder's output in cache: 5x faster than 64 MiB chunks on a 2-core CPU);
-    the chunks' logsumexps are combined exactly with logaddexp. The weights use the model's whole prior (a
-    VampPrior's mixture, a hierarchy's every layer), never a per-dimension shortcut. With `cond` (a conditional
-    model's labels y) the estimate is of log p(x|y).
-
-    fused: compute each chunk's log-weights with `fused_log_weights` where torch.compile can run here. The draws
-    are the same either way (they stay outside the compiled graph); the weights differ by float rounding only.
+    The `log_likelihood` of `iw_scores` (its chunks, its `fused`).
     """
-    log_weights = fused_log_weights() if fused else log_importance_weights
-    qz_x = model.posterior(x, **cond)
-    chunk = max(1, min(num_samples, max_chunk_elements // max(1, x[0].numel() * x.shape[0])))
-    total = None
-    for start in range(0, num_samples, chunk):
-        k = min(chunk, num_samples - start)
-        z = qz_x.sample((k,), generator=generator)  # (k, B, D)
-        lse = torch.logsumexp(log_weights(model, x, qz_x, z, **cond), 0)  # (k, B) -> (B,)
-        total = lse if total is None else torch.logaddexp(total, lse)
-    return total - math.log(num_samples)
+    return iw_scores(model, x, num_samples, generator, max_chunk_elements, fused, **cond).log_likelihood
 
 
 @torch.no_grad()
@@ -137,6 +191,16 @@ class PixelMeasure:
     @property
     def discrete(self) -> bool:
         return self.support == "levels" or (self.support == "binary" and self.levels == 2)
+
+    def example_bits_per_dim(self, log_likelihood: torch.Tensor, num_dims: int) -> torch.Tensor | None:
+        """Each example's bits/dim (B,) from its log p(x) (B,) in nats, where it is one: as it is for a discrete
+        measure, with the dequantization's D log w for a dequantized one (the upper bound of `restate`); None for
+        the others (a density's or a table's per-dimension number is not in bits)."""
+        if self.discrete:
+            return -log_likelihood / (num_dims * math.log(2.0))
+        if self.dequantized:
+            return -(log_likelihood + num_dims * log_bin_width(self.levels)) / (num_dims * math.log(2.0))
+        return None
 
     def restate(self, report: dict, num_dims: int) -> dict:
         """The report with its `bits_per_dim` (-log p / (D ln 2) of its bound, as for a discrete likelihood)

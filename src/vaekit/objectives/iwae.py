@@ -43,6 +43,18 @@ def log_importance_weights(
     return log_prob(px_z, x, generator) + model.log_prior_ratio(qz_x, z, **cond)  # (S, B)
 
 
+def column_log_importance_weights(
+    model, x: torch.Tensor, qz_x, z: torch.Tensor, **cond
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The log-weights of `log_importance_weights` for rows of a table x (B, D), with their columns' parts.
+
+    Returns (log w (S, B), log p(x_j|z) (S, B, D)); log w = sum_j log p(x_j|z) + log p(z) - log q(z|x), the same
+    numbers from one decoding (the likelihood must have `column_log_prob`, as a table's MixedColumns has).
+    """
+    log_px_z = model.likelihood(z, **cond).column_log_prob(x)  # (S, B, D)
+    return log_px_z.sum(-1) + model.log_prior_ratio(qz_x, z, **cond), log_px_z
+
+
 @dataclass
 class Iwae:
     """Minimise -(logsumexp_i log w_i - log k), averaged over the batch."""

@@ -10,7 +10,6 @@ dimension collapsed, the page says so at the top (vaekit.evaluate.diagnostics.co
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from vaekit.report.html import esc, img, table
 from vaekit.report.images import image_sections
 from vaekit.report.options import Context, ReportOptions, Sections
 from vaekit.report.tables import per_column_reconstruction, table_sections, table_shape
-from vaekit.report.views import bar_chart, figure_uri, load_split, rank_latents
+from vaekit.report.views import bar_chart, figure_uri, json_reports, load_split, rank_latents
 from vaekit.run import CONFIG, Run
 from vaekit.workflow.disentanglement import METRICS as DISENTANGLEMENT_METRICS
 from vaekit.workflow.evaluation import evaluate_run
@@ -68,14 +67,7 @@ class Report:
 def found_reports(path: Path) -> tuple[dict | None, dict | None]:
     """The evaluate report and the disentanglement report among the run directory's .json files (newest first)."""
     evaluation = disentanglement = None
-    for file in sorted(path.glob("*.json"), key=lambda f: -f.stat().st_mtime):
-        try:
-            data = json.loads(file.read_text())
-        except (OSError, ValueError):
-            continue
-        if not isinstance(data, dict) or "num_examples" not in data:
-            continue
-        data = {"file": file.name, **data}
+    for data in json_reports(path):
         if disentanglement is None and all(k in data for k in DISENTANGLEMENT_METRICS):
             disentanglement = data
         elif evaluation is None and "elbo" in data and "seconds" in data:

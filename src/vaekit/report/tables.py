@@ -1,5 +1,6 @@
 """The sections of a table run: each column real against sampled, the correlations of the numeric columns, sampled
-rows, test rows with their reconstructions, the KL per dimension; and the reconstruction term per column.
+rows, the measures of synthetic rows, test rows with their reconstructions, the KL per dimension; and the
+reconstruction term per column.
 
 Real rows are the first test rows of the run's split (read through the run's spec); sampled rows are drawn from the
 model, z ~ p(z) and x ~ p(x|z) (`Run.sample`); both are decoded to the table's own units.
@@ -12,11 +13,12 @@ import pandas as pd
 import torch
 
 from vaekit.data.tables import decode_rows
-from vaekit.report.html import img, kl_section, rows_table
+from vaekit.report.html import esc, img, kl_section, rows_table, table
 from vaekit.report.options import Context, Sections
-from vaekit.report.views import figure_uri
+from vaekit.report.views import figure_uri, json_reports
 from vaekit.run import Run
 from vaekit.views.table_figures import NUMERIC, column_values, correlation_figure, correlations, marginal_figure
+from vaekit.workflow.synthetic import synthetic_report
 
 
 def table_sections(ctx: Context) -> Sections:
@@ -29,6 +31,7 @@ def table_sections(ctx: Context) -> Sections:
         ("Columns: real against sampled", _marginals(run, real, sampled)),
         ("Correlations", _correlations(run, real, sampled)),
         ("Sampled rows", _sampled_rows(run, sampled[: o.table_rows_shown])),
+        ("Synthetic data", synthetic_section(run, ctx)),
         ("Reconstructions", _reconstructions(run, ctx)),
     ]
     if ctx.ranking is not None:
@@ -71,6 +74,83 @@ def _correlations(run: Run, real: torch.Tensor, sampled: torch.Tensor) -> str:
 def _sampled_rows(run: Run, sampled: torch.Tensor) -> str:
     return f"<p>The first {sampled.shape[0]} sampled rows, as `vaekit sample` writes them.</p>" + rows_table(
         decode_rows(sampled, run.spec)
+    )
+
+
+def synthetic_section(run: Run, ctx: Context) -> str:
+    """The measures of synthetic rows (vaekit.evaluate.synthetic): from the newest `vaekit evaluate --synthetic N`
+    report in the run directory, else measured here on `table_samples` rows drawn with the report's seed."""
+    o = ctx.options
+    found = next((r for r in json_reports(run.path) if "column_shapes" in r), None)
+    if found is not None:
+        report, origin = found, f"From {found['file']} in the run directory."
+    else:
+        ctx.log(f"synthetic data measures ({o.table_samples} rows)")
+        report = synthetic_report(run, o.table_samples, seed=o.seed)
+        origin = (
+            f"Measured for this report on {report['num_synthetic']} rows drawn with seed {o.seed} (`vaekit evaluate "
+            f"{run.path} --synthetic N --target COLUMN --out {run.path}/synthetic.json` writes a report this section "
+            "shows instead, with train-on-synthetic-test-on-real for a target column)."
+        )
+    ml, dcr = report["ml_efficacy"], report["dcr"]
+    rows: list[tuple[str, object]] = [
+        ("column shapes", report["column_shapes_score"]),
+        ("pair trends", report["pair_trends_score"]),
+    ]
+    if ml is not None:
+        rows += [
+            (f"TSTR {ml['metric']} ({ml['target']})", ml["tstr"]),
+            (f"TRTR {ml['metric']} ({ml['target']})", ml["trtr"]),
+        ]
+    rows += [
+        ("DCR median, synthetic", dcr["synthetic"]["p50"]),
+        ("DCR median, real test", dcr["test"]["p50"]),
+        ("synthetic rows closer than the test's 5th percentile", dcr["share_closer_than_test_p05"]),
+        ("synthetic rows that copy a training row", dcr["share_copies"]),
+        (
+            "rows: synthetic / real train / real test",
+            f"{report['num_synthetic']} / {report['num_train']} / {report['num_test']}",
+        ),
+    ]
+    shapes = pd.DataFrame(
+        [
+            {"column": n, "type": s["type"], "measure": s["metric"], "score": s["score"]}
+            for n, s in report["column_shapes"].items()
+        ]
+    )
+    worst = sorted((t for t in report["pair_trends"] if t["score"] is not None), key=lambda t: t["score"])
+    trends = pd.DataFrame(
+        [
+            {
+                "columns": " & ".join(t["columns"]),
+                "measure": t["metric"],
+                "real r": "" if t["real"] is None else t["real"],
+                "synthetic r": "" if t["synthetic"] is None else t["synthetic"],
+                "score": t["score"],
+            }
+            for t in worst[: o.table_rows_shown]
+        ]
+    )
+    target = (
+        f" TSTR: a random forest trained on the synthetic rows predicts '{esc(ml['target'])}' on the real test rows; "
+        "TRTR: the same trained on the real training rows. A TSTR close to TRTR means the synthetic rows keep what "
+        "predicts the target."
+        if ml is not None
+        else ""
+    )
+    return (
+        f"<p>{esc(origin)} Scores in [0, 1], 1 is identical to the real training rows: column shapes are 1 - the "
+        "Kolmogorov-Smirnov statistic (real and count columns) or 1 - the total-variation distance (binary, "
+        "categorical); pair trends 1 - |r<sub>real</sub> - r<sub>synthetic</sub>| / 2 of two numeric columns' "
+        f"correlations, or 1 - the total-variation distance of two columns' joint frequencies (SDMetrics).{target} "
+        "DCR: each row's distance to its closest training row (standardized columns, categories one-hot); a "
+        "generator that does not copy puts about 5 % of its rows closer than the real test rows' 5th percentile, "
+        "one that copies many more.</p>"
+        + table(rows)
+        + "<h3>Column shapes</h3>"
+        + rows_table(shapes)
+        + f"<h3>Pair trends, the {len(trends)} lowest</h3>"
+        + (rows_table(trends) if len(trends) else "<p>No pair has a defined score.</p>")
     )
 
 

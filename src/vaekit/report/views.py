@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 import copy
 import io
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -113,3 +115,17 @@ def bar_chart(values: list[float], labels: list[str], title: str, ylabel: str):
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     return fig
+
+
+def json_reports(path: Path) -> list[dict]:
+    """The reports written into a run directory (`vaekit evaluate ... --out RUN/x.json`), newest first: each JSON
+    object with a `num_examples` or `num_synthetic` key, with its file name added as `file`."""
+    found = []
+    for file in sorted(path.glob("*.json"), key=lambda f: -f.stat().st_mtime):
+        try:
+            data = json.loads(file.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and ("num_examples" in data or "num_synthetic" in data):
+            found.append({"file": file.name, **data})
+    return found
