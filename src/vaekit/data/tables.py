@@ -287,8 +287,10 @@ def _bundled(source: TableSource) -> tuple[pd.DataFrame, None]:
 
 
 def _values_as_text(series: pd.Series) -> pd.Series:
-    """A column's values as the strings categories are named by (floats by their shortest exact repr)."""
-    return series.map(lambda v: repr(float(v)) if isinstance(v, float | np.floating) else str(v))
+    """A column's values as the strings categories are named by (floats by their shortest exact repr).
+
+    Read as Python objects first: pandas 2 maps a nullable integer column's values as floats."""
+    return series.astype(object).map(lambda v: repr(float(v)) if isinstance(v, float | np.floating) else str(v))
 
 
 def infer_type(series: pd.Series) -> str | None:
