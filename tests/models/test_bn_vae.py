@@ -33,6 +33,8 @@ def test_minimizing_the_kl_alone_collapses_a_plain_posterior_and_not_a_batch_nor
         kl = batch_kl(model, batch)
         if gamma > 0:  # the bound holds at every step, whatever the weights
             assert kl.item() >= floor * (1 - 1e-4)
+        if gamma == 0 and kl.item() < 0.01:
+            break  # collapsed
         optimizer.zero_grad()
         kl.backward()
         optimizer.step()

@@ -23,9 +23,9 @@ MI_BATCH_SIZE = 1000
 
 # The remedies a collapsed run is pointed to, each with the config keys that switch it on.
 REMEDIES = (
-    "a KL warm-up from 0.1 (He et al. 2019: objective.warmup_epochs=10 objective.warmup_start=0.1) or cyclical "
-    "(Fu et al. 2019: objective.warmup_schedule=cyclical objective.warmup_cycles=4 objective.warmup_cycle_ratio=0.5 "
-    "objective.warmup_epochs=<train.epochs>)",
+    "a KL warm-up from 0.1 (He et al. 2019: objective.warmup_epochs=10 objective.warmup_start=0.1)",
+    "cyclical KL annealing (Fu et al. 2019: objective.warmup_schedule=cyclical objective.warmup_cycles=4 "
+    "objective.warmup_cycle_ratio=0.5, with objective.warmup_epochs as long as train.epochs)",
     "free bits per dimension (objective.free_bits=0.5)",
     "autoencoder pretraining, then a fresh decoder with free bits (Li et al. 2019: objective.pretrain_epochs=5 "
     "objective.free_bits=0.5)",

@@ -22,7 +22,6 @@ import torch
 from torch import nn
 
 from vaekit.config import Config
-from vaekit.errors import ConfigError
 from vaekit.models.base import require
 from vaekit.train.loop import InnerSteps
 
@@ -35,11 +34,6 @@ def check_remedies(config: Config, capabilities: frozenset[str]) -> None:
     model_type = config.model.type
     if pretrain > 0:
         require(capabilities, "networks", "objective.pretrain_epochs (re-initializing the decoder)", model_type)
-        if pretrain >= config.train.epochs:
-            raise ConfigError(
-                f"objective.pretrain_epochs={pretrain} trains the whole run as an autoencoder (train.epochs="
-                f"{config.train.epochs}): give more epochs than that, the rest trained as a VAE."
-            )
     if config.train.aggressive:
         require(capabilities, "networks", "train.aggressive (updating the inference network alone)", model_type)
         require(capabilities, "gaussian_posterior", "train.aggressive (its stopping rule's I(x; z))", model_type)
@@ -58,6 +52,11 @@ class CollapseRemedies:
         self.initial = [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in self.generative_modules()]
         self.aggressive = config.train.aggressive
         self.previous_mi = 0.0
+        if log and self.pretrain_epochs >= config.train.epochs:
+            log(
+                f"note: objective.pretrain_epochs={self.pretrain_epochs} covers all {config.train.epochs} epochs: this "
+                "run is an autoencoder. Resume it with more epochs (--epochs) to train the VAE phase."
+            )
 
     def generative_modules(self) -> list[nn.Module]:
         return self.model.generative_modules() if self.pretrain_epochs > 0 else []
