@@ -66,13 +66,17 @@ def likelihood_report(
         num_examples=n,
         iw_samples=iw_samples,
     )
+    diagnostics_generator = None  # a copy of the stream: the draws after the report's stay what they were
+    if generator is not None:
+        diagnostics_generator = torch.Generator(device=generator.device)
+        diagnostics_generator.set_state(generator.get_state())
     report.update(
         latent_diagnostics(
             model,
             x,
             capabilities,
             batch_size=diagnostics_batch_size,
-            generator=generator,
+            generator=diagnostics_generator,
             transform=transform,
             cond=cond,
         )
