@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 import yaml
 
 from vaekit.errors import ConfigError
-from vaekit.registry import DATA_KINDS, LIKELIHOODS, MODELS, OBJECTIVES, PRIORS, Registry
+from vaekit.registry import DATA_KINDS, LIKELIHOODS, MODELS, NETWORKS, OBJECTIVES, PRIORS, Registry
 
 MAX_SEED = 2**63 - 1  # seeds feed numpy's SeedSequence and torch generators: non-negative 63-bit integers
 MAX_SIDE = 2**16  # image sides and channel counts (data.resize, data.center_crop, a run's data shape)
@@ -206,14 +206,53 @@ class VariantSection(Section):
 
 
 @dataclass
-class NetworkConfig(Section):
-    """Encoder/decoder body; the decoder mirrors the encoder."""
+class NetworkConfig(VariantSection):
+    """Encoder/decoder body: `mlp` or `conv` (images and tables; the decoder mirrors the encoder), or `recurrent`
+    (sequences: a GRU/LSTM encoder and an autoregressive GRU/LSTM decoder, vaekit.nn.recurrent)."""
 
     PATH: ClassVar[str] = "model.network"
-    type: str = "mlp"  # mlp | conv
-    hidden: list[int] = setting([512], sizes)  # mlp: hidden widths, input side first
+    FAMILY: ClassVar[Registry | None] = NETWORKS
+    type: str = "mlp"
+
+
+@dataclass
+class _FeedForwardNetworkConfig(NetworkConfig):
+    """The keys of the mlp and conv bodies (each takes both, as before networks had schemas)."""
+
+    hidden: list[int] = setting([512], sizes)  # mlp: hidden widths, input side first; conv: widths after the convs
     channels: list[int] = setting([32, 64], sizes)  # conv: channels per stride-2 stage
     activation: str = setting("relu", one_of("relu", "tanh", "elu", "leaky_relu", "gelu", "silu"))
+
+
+@NETWORKS.register_schema("mlp")
+@dataclass
+class MlpNetworkConfig(_FeedForwardNetworkConfig):
+    type: str = "mlp"
+
+
+@NETWORKS.register_schema("conv")
+@dataclass
+class ConvNetworkConfig(_FeedForwardNetworkConfig):
+    type: str = "conv"
+
+
+@NETWORKS.register_schema("recurrent")
+@dataclass
+class RecurrentNetworkConfig(NetworkConfig):
+    """Sequences: token embeddings read by a GRU/LSTM encoder; an autoregressive GRU/LSTM decoder whose initial state
+    is a linear map of z and whose every step also reads z (He et al. 2019)."""
+
+    type: str = "recurrent"
+    cell: str = setting("lstm", one_of("lstm", "gru"))
+    embedding_dim: int = setting(128, size)  # E, the encoder's and the decoder's token embeddings (each its own)
+    hidden: list[int] = setting([256], sizes)  # the widths of the stacked recurrent layers (all equal), input first
+
+    def check(self) -> None:
+        if not self.hidden or len(set(self.hidden)) != 1:
+            raise ConfigError(
+                f"config key 'model.network.hidden' lists the recurrent layers' widths, which must be equal and at "
+                f"least one (e.g. [256] or [256, 256]); got {self.hidden}."
+            )
 
 
 # --- model.likelihood.type: p(x|z); docs/likelihood.md says which to use for which data.
@@ -275,6 +314,16 @@ class ColumnsLikelihoodConfig(LikelihoodConfig):
     sigma: float = setting(_SIGMA, positive)  # the real columns' standard deviation
     learn_sigma: str = setting("none", one_of("none", "shared", "per_column", "decoder"))
     count: str = setting("poisson", one_of("poisson", "negative_binomial"))  # the count columns' distribution
+
+
+@LIKELIHOODS.register_schema("tokens")
+@dataclass
+class TokensLikelihoodConfig(LikelihoodConfig):
+    """Sequences: the autoregressive decoder's categorical over the next token, teacher-forced (vaekit.nn.tokens)."""
+
+    type: str = "tokens"
+    # Bowman et al. 2016: in training, each decoder input token becomes <unk> with this probability
+    word_dropout: float = setting(0.0, lambda v: None if 0.0 <= v < 1.0 else f"must be in [0, 1), got {v}")
 
 
 # --- model.prior.type: p(z) of a VAE (of the top layer of a hierarchical one).
@@ -400,6 +449,16 @@ class VqvaeConfig(ModelConfig):
     vq: VQConfig = subsection(VQConfig)
 
 
+@MODELS.register_schema("lm")
+@dataclass
+class LmConfig(ModelConfig):
+    """The language model: the recurrent decoder with no latent (the baseline a sentence VAE is read against)."""
+
+    type: str = "lm"
+    network: RecurrentNetworkConfig = subsection(RecurrentNetworkConfig)
+    likelihood: TokensLikelihoodConfig = subsection(TokensLikelihoodConfig)
+
+
 # --- objective.name
 
 
@@ -494,7 +553,7 @@ class DataConfig(VariantSection):
     FAMILY: ClassVar[Registry | None] = DATA_KINDS
     KEY: ClassVar[str] = "kind"
     source: str = "digits"  # a built-in name (`vaekit datasets`) or a path
-    kind: str = "auto"  # auto (from the source: its keys are those of every kind) | image | table
+    kind: str = "auto"  # auto (from the source: its keys are those of every kind) | image | table | sequence
     data_dir: str | None = None  # where built-in data sets are looked for; default $VAEKIT_DATA or cache
     test_fraction: float = setting(0.1, in_open_unit)  # hold-out fraction for sources without an official test split
     split_seed: int = setting(0, seed_range)  # of that hold-out split (fixed, so other train.seed share a test set)
@@ -528,9 +587,42 @@ class TableDataConfig(DataConfig):
     label: str | None = None  # the class column: a conditional VAE's labels, kept out of x
 
 
+def _tokenizer(v: str) -> str | None:
+    if v in ("char", "word", "smiles") or str(v).lower().endswith(".json"):
+        return None
+    return f"is '{v}'.{_did_you_mean(v, ('char', 'word', 'smiles'))} Choose char, word, smiles or a tokenizer.json path"
+
+
+def _vocab_size(v: int) -> str | None:
+    return None if v == 0 or v >= 5 else f"must be 0 (every token) or at least 5 (the 4 specials and a token), got {v}"
+
+
+def _max_length(v: int) -> str | None:
+    return None if v == 0 or v >= 2 else f"must be 0 (no limit) or at least 2 (a token and <eos>), got {v}"
+
+
+@DATA_KINDS.register_schema("sequence")
+@dataclass
+class SequenceDataConfig(DataConfig):
+    """Text, one example a line (vaekit.data.sequences): a .txt file, a folder with train.txt and test.txt, a column
+    of a CSV/TSV/Parquet file, or wordnet-glosses."""
+
+    kind: str = "sequence"
+    tokenizer: str = setting("word", _tokenizer)  # char | word | smiles | a Hugging Face tokenizer.json path
+    vocab_size: int = setting(0, _vocab_size)  # with the 4 specials: the most frequent training tokens (0: all)
+    max_length: int = setting(0, _max_length)  # the longest row kept, <eos> included (0: no limit)
+    column: str | None = None  # the text column of a table file
+    lowercase: bool = False
+    bucket: bool = True  # batches of similar length (each trimmed to its longest row); false: random batches
+
+    def check(self) -> None:
+        if self.lowercase and self.tokenizer == "smiles":
+            raise ConfigError("data.lowercase=true would change SMILES atoms (c is aromatic carbon, C aliphatic).")
+
+
 @DATA_KINDS.register_schema("auto")
 @dataclass
-class AutoDataConfig(TableDataConfig, ImageDataConfig):
+class AutoDataConfig(SequenceDataConfig, TableDataConfig, ImageDataConfig):
     """The kind is known once the source is read: the keys of every kind, checked then (check_data_keys)."""
 
     kind: str = "auto"

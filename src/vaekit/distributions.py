@@ -57,6 +57,17 @@ def _kl_diagonal_gaussians(q: DiagonalGaussian, p: DiagonalGaussian) -> torch.Te
     return gaussian_kl_per_dim(q, p).sum(-1)
 
 
+class NoisyInTraining:
+    """A distribution whose log_prob draws noise in training (word dropout, Bowman et al. 2016) from the generator
+    it is given: `log_prob(x, generator=g)`. Objectives pass theirs through `log_prob`, so a resumed run draws the
+    same noise."""
+
+
+def log_prob(px: Distribution, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """px.log_prob(x), with `generator` for a distribution that draws training noise (NoisyInTraining)."""
+    return px.log_prob(x, generator=generator) if isinstance(px, NoisyInTraining) else px.log_prob(x)
+
+
 class GaussianMixture(Distribution):
     """(1/K) sum_k N(mu_k, diag(exp(logvar_k))) over the last dimension, with equal weights.
 

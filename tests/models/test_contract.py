@@ -1,4 +1,5 @@
-"""What every registered model promises, for every kind of data it accepts (an image, a table of mixed columns):
+"""What every registered model promises, for every kind of data it accepts (an image, a table of mixed columns, token
+sequences):
 seeded construction, a weights round trip, seeded sampling, its uses, and, for the models on the latent-variable
 contract, a KL and importance weights that agree with each other."""
 
@@ -13,7 +14,7 @@ from vaekit.evaluate.likelihood import iw_log_likelihood
 from vaekit.models import build_model, capabilities, model_entry
 from vaekit.objectives import elbo_terms
 from vaekit.registry import MODELS
-from vaekit.spec import Column, DataSpec
+from vaekit.spec import SPECIALS, Column, DataSpec, Vocabulary
 from vaekit.train.checkpoint import load_weights, save_weights
 
 IMAGE = DataSpec.image((1, 8, 8), levels=2)
@@ -26,8 +27,13 @@ TABLE = DataSpec.table(
         Column("e", "real", mean=-1.0, std=0.5),
     )
 )
-SPECS = {"image": IMAGE, "table": TABLE}
-KIND_CONFIG = {"image": (), "table": ("model.likelihood.type=columns", "model.likelihood.learn_sigma=per_column")}
+SEQUENCE = DataSpec.sequence(Vocabulary((*SPECIALS, "a", "b", "c")), 6)
+SPECS = {"image": IMAGE, "table": TABLE, "sequence": SEQUENCE}
+KIND_CONFIG = {
+    "image": (),
+    "table": ("model.likelihood.type=columns", "model.likelihood.learn_sigma=per_column"),
+    "sequence": ("model.network.type=recurrent", "model.likelihood.type=tokens", "model.network.embedding_dim=8"),
+}
 LATENT = [n for n in MODELS.names() if model_entry(n).evaluation == "likelihood"]
 # every registered model with every kind of data it accepts
 CASES = [(n, k) for n in MODELS.names() for k in model_entry(n).kinds]
@@ -42,10 +48,17 @@ def tiny(name: str, seed: int = 0, extra=(), kind: str = "image"):
 
 
 def examples(n: int, dtype=torch.float32, kind: str = "image") -> torch.Tensor:
-    """n binary images, or n rows of TABLE in the model's numbers (standardized reals, indices, counts)."""
+    """n binary images, n rows of TABLE in the model's numbers (standardized reals, indices, counts), or n token
+    sequences of SEQUENCE (int64: tokens of random lengths, <eos>, <pad>; dtype does not apply)."""
     g = torch.Generator().manual_seed(0)
     if kind == "image":
         return torch.rand(n, *IMAGE.event_shape, generator=g, dtype=dtype).round()
+    if kind == "sequence":
+        (t,), v = SEQUENCE.event_shape, SEQUENCE.levels
+        x = torch.randint(3, v, (n, t), generator=g)  # <unk> and the words
+        lengths = torch.randint(1, t + 1, (n,), generator=g)  # tokens + <eos>
+        x[torch.arange(n), lengths - 1] = 2  # <eos>
+        return x.masked_fill(torch.arange(t) >= lengths[:, None], 0)
     real = torch.randn(n, 2, generator=g, dtype=dtype)
     binary = torch.randint(2, (n,), generator=g).to(dtype)
     category = torch.randint(3, (n,), generator=g).to(dtype)
@@ -92,7 +105,7 @@ def test_uses_have_the_data_shape_and_sampling_follows_the_generator(name, kind)
         assert codes.dtype == torch.int64 and model.decode_codes(codes).shape == (3, *shape)
     assert model.reconstruct(x, **cond).shape == (3, *shape)
     cond4 = cond_of(name, 4)
-    draw = model.draw if kind == "table" else model.sample  # a table's samples are draws from p(x|z)
+    draw = model.draw if SPECS[kind].facts.sample_draws else model.sample  # a table's, a sequence's: draws
     a = draw(4, torch.Generator().manual_seed(0), **cond4)
     assert a.shape == (4, *shape) and torch.equal(a, draw(4, torch.Generator().manual_seed(0), **cond4))
     assert not torch.equal(a, draw(4, torch.Generator().manual_seed(1), **cond4))
@@ -117,7 +130,10 @@ def test_every_model_type_has_per_example_test_metrics_and_a_report(name, kind):
 # VampPrior where it applies.
 VAMP = ("model.prior.type=vamp", "model.prior.components=3")
 VARIANTS = [(n, (), k) for n in LATENT for k in model_entry(n).kinds] + [
-    (n, VAMP, k) for n in LATENT if n != "cvae" for k in model_entry(n).kinds
+    (n, VAMP, k)
+    for n in LATENT
+    if n not in ("cvae", "lm")
+    for k in model_entry(n).kinds  # lm: no latent, no prior
 ]
 
 
@@ -137,15 +153,19 @@ def test_kl_is_the_expected_log_ratio_of_posterior_to_prior(name, extra, kind):
         kl = model.kl(qz_x, qz_x.sample((n,), generator=torch.Generator().manual_seed(1)), **cond)
     assert ratio.shape == (n, 2) and kl.shape == (2,)
     err = ratio.std(0) * math.sqrt(2 / n)  # the standard error of a difference of two such averages
-    assert torch.all((kl - ratio.mean(0)).abs() < 5 * err), (kl, ratio.mean(0), err)
+    assert torch.all((kl - ratio.mean(0)).abs() <= 5 * err), (kl, ratio.mean(0), err)  # lm: 0 = 0 exactly
 
 
 @pytest.mark.parametrize(("name", "extra", "kind"), VARIANTS)
 def test_elbo_is_below_the_importance_weighted_estimate(name, extra, kind):
-    """E[ELBO] <= E[log (1/k) sum w] for k = 200, both averaged over many draws for a fair comparison."""
+    """E[ELBO] <= E[log (1/k) sum w] for k = 200, both averaged over many draws for a fair comparison, within three
+    standard errors of the difference of the averages (an untrained sequence decoder barely reads z, so the gap is
+    about 0 there; for a model without a latent, lm, the two are equal)."""
     model, x, cond = latent(name, extra, kind), examples(4, torch.float64, kind), cond_of(name, 4, extra)
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
-        elbo = torch.stack([elbo_terms(model, x, 200, g, **cond).elbo for _ in range(5)]).mean(0)  # (B,)
-        iw = torch.stack([iw_log_likelihood(model, x, 200, g, **cond) for _ in range(5)]).mean(0)
-    assert torch.all(iw >= elbo), (iw, elbo)
+        elbos = torch.stack([elbo_terms(model, x, 200, g, **cond).elbo for _ in range(5)])  # (5, B)
+        iws = torch.stack([iw_log_likelihood(model, x, 200, g, **cond) for _ in range(5)])
+    elbo, iw = elbos.mean(0), iws.mean(0)
+    se = ((elbos.var(0) + iws.var(0)) / 5).sqrt()
+    assert torch.all(iw >= elbo - 3 * se - 1e-9), (iw, elbo, se)

@@ -157,7 +157,7 @@ def test_a_model_without_separate_networks_is_refused_before_anything_is_written
 
 
 def test_the_collapse_message_names_every_remedy_by_config_keys_that_exist():
-    message = collapse_warning(torch.tensor([0.001, 0.0], dtype=torch.float64))
+    message = collapse_warning(torch.tensor([0.001, 0.0], dtype=torch.float64), "sequence")
     for key in (
         "objective.warmup_start",
         "objective.warmup_schedule=cyclical",
@@ -165,9 +165,11 @@ def test_the_collapse_message_names_every_remedy_by_config_keys_that_exist():
         "objective.pretrain_epochs",
         "train.aggressive",
         "model.posterior_bn_gamma",
+        "model.likelihood.word_dropout",
     ):
         assert key in message
+    assert "learn_sigma" in collapse_warning(torch.zeros(2), "table") and "learn_sigma" not in message
     overrides = re.findall(r"\b([a-z_]+\.[a-z_.]+=[\w.]+)", message)
     assert len(overrides) >= 10
-    # each named setting is one a config takes, all at once too (a table's learn_sigma, with a table's likelihood)
-    load_config(overrides=["model.likelihood.type=columns", *overrides])
+    # each named setting is one a config takes, all at once too (word dropout with the likelihood of tokens)
+    load_config(overrides=["model.likelihood.type=tokens", "model.network.type=recurrent", *overrides])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from vaekit.data import default_data_dir, list_sources
+from vaekit.data.sequences import list_text_sources
 
 
 def add_parser(sub) -> None:
@@ -18,7 +20,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     data_dir = args.data_dir or default_data_dir()
     print(f"data folder: {data_dir}  (set with --data-dir or $VAEKIT_DATA)\n")
-    for s in list_sources(data_dir):
+    for s in [*list_sources(data_dir), *list_text_sources(Path(data_dir))]:
         if s.present:
             status = "ready"
         else:
@@ -28,5 +30,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{'':16s} {status}{where}")
         if s.files and not s.present:
             print(f"{'':16s} files: {', '.join(s.files)}")
-    print("\nPaths also work as --data: a .npy/.npz array file, a folder of PNG/JPEG images, a folder of idx files.")
+    print(
+        "\nPaths also work as --data: a .npy/.npz array file, a folder of PNG/JPEG images, a folder of idx files; "
+        "text: a .txt file (one example a line), a folder with train.txt and test.txt, or a CSV column (data.column)."
+    )
     return 0

@@ -143,8 +143,11 @@ def _array_ndim(path: Path) -> int | None:
 
 
 def read_frame(path: Path) -> pd.DataFrame:
-    """A table file as a DataFrame: CSV/TSV (header row), Parquet, or a 2-D .npy array (columns x0, x1, ...)."""
+    """A table file as a DataFrame: CSV/TSV (header row, gzip-compressed too: .csv.gz), Parquet, or a 2-D .npy array
+    (columns x0, x1, ...)."""
     suffix = path.suffix.lower()
+    if suffix == ".gz" and Path(path.stem).suffix.lower() in (".csv", ".tsv"):
+        suffix = Path(path.stem).suffix.lower()  # pandas decompresses by the name
     try:
         if suffix in (".csv", ".tsv"):
             return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", skipinitialspace=True)
@@ -466,7 +469,7 @@ class TableOptions:
     split_seed: int = 0
 
 
-def _hold_out(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def hold_out(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(train rows, test rows) of a seeded random hold-out of round(fraction * n) rows, each sorted."""
     order = np.random.default_rng(seed).permutation(n)
     num_test = min(n - 1, max(1, round(fraction * n))) if n > 1 else 0
@@ -482,7 +485,7 @@ def load_table(source: str, options: TableOptions, spec: DataSpec | None = None)
     train_frame, test_frame, read = read_source(source)
     origin = read if source not in TABLE_SOURCES else f"table '{source}'"
     if test_frame is None:  # the splits keep the file's row numbers as their index, for the errors that name rows
-        train_rows, test_rows = _hold_out(len(train_frame), options.test_fraction, options.split_seed)
+        train_rows, test_rows = hold_out(len(train_frame), options.test_fraction, options.split_seed)
         test_frame = train_frame.iloc[test_rows]
         train_frame = train_frame.iloc[train_rows]
         split = (

@@ -34,17 +34,25 @@ REMEDIES = (
 )
 
 
-def collapse_warning(kl_per_dim: torch.Tensor) -> str | None:
+# What else to try, by kind of data
+KIND_REMEDIES = {
+    "table": "a decoder with less freedom (model.likelihood.learn_sigma=per_column instead of decoder)",
+    "sequence": "word dropout in the decoder (Bowman et al. 2016: model.likelihood.word_dropout=0.25)",
+}
+
+
+def collapse_warning(kl_per_dim: torch.Tensor, kind: str = "image") -> str | None:
     """What to say, and what to try, when every latent dimension collapsed: each mean KL (D,) in nats, measured on
-    the test split, under COLLAPSE_NATS; None otherwise. The one wording of the end of training and the report."""
+    the test split, under COLLAPSE_NATS; None otherwise. The one wording of the end of training and the report: it
+    names each remedy with its config keys (REMEDIES, and KIND_REMEDIES for the data's `kind`)."""
     if kl_per_dim.numel() == 0 or float(kl_per_dim.max()) >= COLLAPSE_NATS:
         return None
+    remedies = [*REMEDIES, *([KIND_REMEDIES[kind]] if kind in KIND_REMEDIES else [])]
     return (
         f"posterior collapse: all {kl_per_dim.numel()} latent dimensions carry less than {COLLAPSE_NATS} nats of KL "
         f"on the test split (largest {float(kl_per_dim.max()):.2g}), so z says nothing about x and the decoder models "
-        f"the data alone. Remedies: {'; '.join(REMEDIES)}. Or a smaller objective.beta, a smaller model.latent_dim, "
-        "more epochs; for a table, a decoder with less freedom (model.likelihood.learn_sigma=per_column instead of "
-        "decoder)."
+        f"the data alone. Remedies: {'; '.join(remedies)}. Or a smaller objective.beta, a smaller model.latent_dim, "
+        "more epochs."
     )
 
 

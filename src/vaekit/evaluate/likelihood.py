@@ -89,6 +89,20 @@ def column_reconstruction(model, x: torch.Tensor, generator: torch.Generator | N
     return model.likelihood(z, **cond).column_log_prob(x)
 
 
+def sequence_measures(report: dict, x: torch.Tensor, exact: bool = False) -> dict:
+    """The units of a likelihood report on token sequences x (N, T_b) (He et al. 2019's protocol): `nll`, nats per
+    sentence (-log_likelihood), `perplexity` = exp(total NLL / total tokens) with every sentence's <eos> counted,
+    `tokens` (that total) and `nll_exact` (True when the estimate is log p(x) itself: a model without a latent)."""
+    tokens = int((x != 0).sum())  # tokens and <eos>; <pad> is id 0
+    nll = -report["log_likelihood"]
+    return {
+        "nll": nll,
+        "perplexity": math.exp(nll * report["num_examples"] / tokens),
+        "tokens": tokens,
+        "nll_exact": exact,
+    }
+
+
 def bits_per_dim(log_likelihood: float, num_dims: int) -> float:
     """-log p(x) / (D ln 2): nats per example to bits per data dimension (for a probability of discrete values)."""
     return -log_likelihood / (num_dims * math.log(2.0))
@@ -108,6 +122,8 @@ class PixelMeasure:
       is an upper bound on the discrete bits/dim, comparable with a discrete likelihood's;
     - a density on continuous data: nats per dimension (density); it is not a number of bits and can be negative;
     - a table's columns: nats per column (densities of the real columns, probabilities of the others);
+    - token sequences: no per-dimension number (the length varies): nats per sentence and the perplexity
+      (sequence_measures);
     - a Bernoulli on pixels that are not binary: a cross-entropy of intensities, not a likelihood; nats/dim.
     """
 
@@ -149,6 +165,14 @@ class PixelMeasure:
                 report["log_likelihood_discrete"] = report["log_likelihood"] + correction
         elif self.support == "real":
             report.update(nats_per_dim=naive * math.log(2.0), per_dim_unit="nats per dimension (density)")
+        elif self.support == "tokens":
+            report.update(
+                per_dim_unit=(
+                    "none: a sentence has no fixed number of dimensions (its length is part of what is modelled), so "
+                    "the NLL is in nats per sentence and the per-token unit is the perplexity exp(total NLL / total "
+                    "tokens), <eos> counted (He et al. 2019)"
+                )
+            )
         elif self.support == "columns":
             report.update(
                 nats_per_dim=naive * math.log(2.0),

@@ -81,6 +81,8 @@ def likelihood_report(
             cond=cond,
         )
     )
+    if "active_units" not in report and getattr(model, "latent_dim", None) == 0:
+        report["active_units"] = 0  # a model without a latent (the language model)
     if "layers" in capabilities:
         report["layer_dims"] = model.layer_dims
     if cond:
@@ -95,8 +97,8 @@ def summary_rows(report: dict, summary: tuple[str, ...]) -> list[tuple[str, obje
     `nats_per_dim` stands in its place, and `per_dim_unit` says what the per-dimension number is."""
     rows = []
     for key in summary:
-        if key == "bits_per_dim" and key not in report and "nats_per_dim" in report:
-            key = "nats_per_dim"
+        if key == "bits_per_dim" and key not in report:
+            key = "nats_per_dim" if "nats_per_dim" in report else "perplexity"  # a sequence's per-token unit
         if key in report:
             rows.append((key, report[key]))
     if "per_dim_unit" in report:

@@ -17,15 +17,21 @@ from vaekit.models.vqvae import VQVAE
 from vaekit.nn.columns import EncodedInput, TableInput
 from vaekit.nn.likelihoods import build_likelihood
 from vaekit.nn.pixelcnn import GatedPixelCNN
+from vaekit.nn.recurrent import TokenEmbedding
 from vaekit.nn.residual import ResidualDecoder, ResidualEncoder
 from vaekit.registry import MODELS, NETWORKS, ModelEntry
 from vaekit.spec import DataSpec, as_spec
 
 _TINY_NET = ("model.latent_dim=3", "model.network.hidden=[16]")
 
-# The layer between x and the encoder body, by kind: images are read as they are; a table's categorical columns
-# one-hot (vaekit.nn.columns.TableInput).
-INPUT_LAYERS = {"image": lambda spec: None, "table": TableInput}
+# The layer between x and the encoder body, by kind, from (spec, model.network): images are read as they are; a
+# table's categorical columns one-hot (vaekit.nn.columns.TableInput); a sequence's tokens embedded
+# (vaekit.nn.recurrent.TokenEmbedding). A VampPrior's pseudo-inputs live in the layer's output space.
+INPUT_LAYERS = {
+    "image": lambda spec, network: None,
+    "table": lambda spec, network: TableInput(spec),
+    "sequence": lambda spec, network: TokenEmbedding(spec, network.embedding_dim),
+}
 
 
 def _without_per_dim_kl(cfg: ModelConfig) -> frozenset[str]:
@@ -33,14 +39,19 @@ def _without_per_dim_kl(cfg: ModelConfig) -> frozenset[str]:
     return frozenset() if PRIORS.get(cfg.prior.type).per_dim_kl else frozenset({"kl_per_dim"})
 
 
-def _input_layer(cfg: ModelConfig, spec: DataSpec) -> tuple[nn.Module | None, tuple[int, ...]]:
-    """The kind's input layer (None: x as it is) and the shape the encoder body reads."""
+def check_network(cfg: ModelConfig, spec: DataSpec) -> None:
+    """A ConfigError unless model.network.type takes data of `spec`'s kind."""
     if cfg.network.type not in spec.facts.networks:
         raise ConfigError(
             f"model.network.type={cfg.network.type} does not take {spec.kind} data; for a {spec.kind} use "
             f"model.network.type={' or '.join(spec.facts.networks)}."
         )
-    layer = INPUT_LAYERS[spec.kind](spec)
+
+
+def _input_layer(cfg: ModelConfig, spec: DataSpec) -> tuple[nn.Module | None, tuple[int, ...]]:
+    """The kind's input layer (None: x as it is) and the shape the encoder body reads."""
+    check_network(cfg, spec)
+    layer = INPUT_LAYERS[spec.kind](spec, cfg.network)
     return layer, (tuple(layer.out_shape) if layer is not None else spec.event_shape)
 
 
@@ -129,6 +140,7 @@ MODELS.register("vae")(
         "likelihood",
         _TINY_NET,
         _without_per_dim_kl,
+        kinds=("image", "table", "sequence"),
     )
 )
 MODELS.register("cvae")(

@@ -22,12 +22,14 @@ from vaekit.distributions import BernoulliPixels
 from vaekit.errors import ConfigError
 from vaekit.nn.columns import build_columns
 from vaekit.nn.layers import at_least_float32
+from vaekit.nn.tokens import build_tokens
 from vaekit.registry import LIKELIHOODS
 from vaekit.spec import DataSpec, as_spec
 
 Shape = tuple[int, int, int]
-# what a likelihood's log_prob is a probability (or density) of; "columns": each table column's own
-SUPPORTS = ("binary", "levels", "real", "columns")
+# what a likelihood's log_prob is a probability (or density) of; "columns": each table column's own; "tokens": a
+# probability of a whole token sequence (its length included)
+SUPPORTS = ("binary", "levels", "real", "columns", "tokens")
 
 
 @dataclass(frozen=True)
@@ -182,3 +184,4 @@ LIKELIHOODS.register("gaussian")(LikelihoodEntry(_build_gaussian, "real"))
 LIKELIHOODS.register("discretized_gaussian")(LikelihoodEntry(_build_discretized_gaussian, "levels"))
 LIKELIHOODS.register("discretized_logistic")(LikelihoodEntry(_build_discretized_logistic, "levels"))
 LIKELIHOODS.register("columns")(LikelihoodEntry(build_columns, "columns", ("table",)))
+LIKELIHOODS.register("tokens")(LikelihoodEntry(build_tokens, "tokens", ("sequence",)))

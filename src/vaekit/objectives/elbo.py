@@ -17,6 +17,7 @@ import torch
 from torch.distributions import Distribution
 
 from vaekit.config import ElboConfig
+from vaekit.distributions import log_prob
 from vaekit.errors import ConfigError
 from vaekit.objectives.base import LossOutput, cyclical_ramp, linear_ramp, schedule_steps
 from vaekit.registry import OBJECTIVES
@@ -37,11 +38,12 @@ def elbo_terms(
 ) -> ElboTerms:
     """ELBO terms of x (B, C, H, W) with L = num_samples reparameterized draws of z per example.
 
-    `cond` goes to the model's posterior, likelihood and KL (a conditional VAE's labels, y=(B,)).
+    `cond` goes to the model's posterior, likelihood and KL (a conditional VAE's labels, y=(B,)). `generator` draws
+    z, and a likelihood's training noise (word dropout: vaekit.distributions.NoisyInTraining).
     """
     qz_x = model.posterior(x, **cond)
     z = qz_x.rsample((num_samples,), generator=generator)  # (L, B, D)
-    log_px_z = model.likelihood(z, **cond).log_prob(x).mean(0)  # (L, B) -> (B,)
+    log_px_z = log_prob(model.likelihood(z, **cond), x, generator).mean(0)  # (L, B) -> (B,)
     kl = model.kl(qz_x, z, **cond)  # (B,)
     return ElboTerms(log_px_z, kl, log_px_z - kl, qz_x, z)
 

@@ -12,16 +12,20 @@ from dataclasses import dataclass
 import torch
 
 from vaekit.config import IwaeConfig
+from vaekit.distributions import log_prob
 from vaekit.objectives.base import LossOutput
 from vaekit.registry import OBJECTIVES
 
 
-def log_importance_weights(model, x: torch.Tensor, qz_x, z: torch.Tensor, **cond) -> torch.Tensor:
+def log_importance_weights(
+    model, x: torch.Tensor, qz_x, z: torch.Tensor, generator: torch.Generator | None = None, **cond
+) -> torch.Tensor:
     """log w = log p(x|z) + log p(z) - log q(z|x) for z (S, B, D) drawn from qz_x; shape (S, B).
 
-    With `cond` (a conditional model's labels) the weights are of p(x|y).
+    With `cond` (a conditional model's labels) the weights are of p(x|y). `generator`: for a likelihood's training
+    noise (word dropout), in training only.
     """
-    log_px_z = model.likelihood(z, **cond).log_prob(x)  # (S, B)
+    log_px_z = log_prob(model.likelihood(z, **cond), x, generator)  # (S, B)
     return log_px_z + model.log_prior_ratio(qz_x, z, **cond)
 
 
@@ -34,7 +38,7 @@ class Iwae:
     def __call__(self, model, x: torch.Tensor, *, step: int, generator: torch.Generator | None, **cond) -> LossOutput:
         qz_x = model.posterior(x, **cond)
         z = qz_x.rsample((self.num_samples,), generator=generator)  # (k, B, D)
-        log_w = log_importance_weights(model, x, qz_x, z, **cond)  # (k, B)
+        log_w = log_importance_weights(model, x, qz_x, z, generator, **cond)  # (k, B)
         bound = torch.logsumexp(log_w, 0) - math.log(self.num_samples)  # (B,)
         with torch.no_grad():
             kl = model.kl(qz_x, z, **cond)  # (B,): closed form where known, else the k-draw estimate

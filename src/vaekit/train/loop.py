@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,19 @@ class LossModule(nn.Module):
 
     def forward(self, x: torch.Tensor, step: int, generator: torch.Generator | None, cond: Cond | None = None):
         return self.objective(self.model, x, step=step, generator=generator, **(cond or {}))
+
+
+# How an epoch's shuffled order (this process's shard) becomes batches: (data, order (n,), batch_size, shuffling
+# generator) -> (index batches, the rows of each). A kind of data may group or trim its own (sequences: by length).
+Batcher = Callable[..., tuple[list[torch.Tensor], Iterable[torch.Tensor]]]
+
+
+def plain_batches(
+    data: torch.Tensor | DiskImages, order: torch.Tensor, batch_size: int, generator: torch.Generator
+) -> tuple[list[torch.Tensor], Iterable[torch.Tensor]]:
+    """Consecutive batches of the shuffled order, rows as stored (from memory, or read from disk a batch ahead)."""
+    index_batches = list(order.split(batch_size))
+    return index_batches, take_rows(data, index_batches)
 
 
 def batches(data: torch.Tensor, cond: Cond | None, batch_size: int):
@@ -140,6 +153,7 @@ def train_epoch(
     autocast_dtype: torch.dtype | None = None,
     cond: Cond | None = None,
     inner: InnerSteps | None = None,
+    batcher: Batcher | None = None,
 ) -> EpochResult:
     """Shuffle `data` (N, ...), take this process's shard, and take one optimizer step per batch.
 
@@ -148,7 +162,8 @@ def train_epoch(
     `cond` holds tensors (N, ...) that go with `data` example by example (labels), batched with it and passed to
     the loss module. `batch_size` is this process's batch. `step` is the global step count before this epoch
     (passed to the objective for schedules). Shuffling draws from `shuffle_generator`, identical on every process; the
-    transform and the objective's samples draw from `generator`, this process's own.
+    transform and the objective's samples draw from `generator`, this process's own. `batcher` makes the batches
+    of the shuffled shard (default `plain_batches`; sequences bucket theirs by length, from `shuffle_generator`).
     `inner`: alternating updates (InnerSteps) before each step, their fresh batches drawn from `generator` too;
     the metric `inner_steps` is then their mean number per step.
     """
@@ -159,8 +174,7 @@ def train_epoch(
     device = data.device if isinstance(data, torch.Tensor) else next(loss_module.parameters()).device
     order = shard(torch.randperm(len(data), generator=shuffle_generator, device=device), ctx)
     autocast = torch.autocast(device_type=device.type, dtype=autocast_dtype) if autocast_dtype else nullcontext()
-    index_batches = list(order.split(batch_size))
-    rows = take_rows(data, index_batches)  # (B, C, H, W) each: from memory, or read from disk a batch ahead
+    index_batches, rows = (batcher or plain_batches)(data, order, batch_size, shuffle_generator)  # (B, ...) each
     bar = tqdm(
         zip(index_batches, rows, strict=True),
         total=len(index_batches),
@@ -174,7 +188,7 @@ def train_epoch(
         if transform is not None:
             x = transform(x, generator)
         if inner is not None:
-            fresh = _fresh_batches(data, cond, x.shape[0], transform, generator, device)
+            fresh = _fresh_batches(data, cond, x.shape[0], transform, generator, device, batcher or plain_batches)
             taken = inner_updates(loss_module, optimizer, inner, (x, c), fresh, step, generator, ctx, autocast)
             taken_t = torch.tensor(float(taken * x.shape[0]), dtype=torch.float64, device=device)
             sums["inner_steps"] = sums["inner_steps"] + taken_t if "inner_steps" in sums else taken_t
@@ -201,12 +215,15 @@ def train_epoch(
     return EpochResult(metrics, step, time.perf_counter() - start)
 
 
-def _fresh_batches(data, cond: Cond | None, batch_size: int, transform, generator: torch.Generator, device):
+def _fresh_batches(
+    data, cond: Cond | None, batch_size: int, transform, generator: torch.Generator, device, batcher: Batcher
+):
     """An endless supply of (x, cond) batches of `batch_size` random training examples (without replacement within
-    a batch), drawn from `generator`, transformed as the epoch's batches are."""
+    a batch), drawn from `generator`, made by `batcher` and transformed as the epoch's batches are."""
     while True:
-        idx = torch.randperm(len(data), generator=generator, device=device)[:batch_size]
-        x = next(take_rows(data, [idx]))
+        order = torch.randperm(len(data), generator=generator, device=device)[:batch_size]
+        index_batches, rows = batcher(data, order, batch_size, generator)  # one batch
+        idx, x = index_batches[0], next(iter(rows))
         if transform is not None:
             x = transform(x, generator)
         yield x, ({k: v.index_select(0, idx) for k, v in cond.items()} if cond else None)

@@ -1,11 +1,12 @@
 """A run's data as every stage sees it: the splits on the device after load-time binarization, with labels
 where the model is conditioned on them, the number of values a pixel takes, and the DataSpec that says what x is.
 
-The kind of data (vaekit.spec) is decided here, once: a table source (vaekit.data.tables.is_table_source) is read
-as a table, anything else as images."""
+The kind of data (vaekit.spec) is decided here, once: a sequence source (vaekit.data.sequences.is_sequence_source)
+is read as sequences, a table source (vaekit.data.tables.is_table_source) as a table, anything else as images."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,15 @@ import torch
 
 from vaekit.config import Config, DataConfig, check_data_keys
 from vaekit.data import Binarization, ImageData, default_data_dir, load_data
+from vaekit.data.sequences import (
+    BucketBatches,
+    SequenceData,
+    SequenceOptions,
+    is_sequence_source,
+    lengths_of,
+    load_sequences,
+    padding_shares,
+)
 from vaekit.data.stream import DiskImages, stream_data
 from vaekit.data.tables import TableData, TableOptions, is_table_source, load_table
 from vaekit.data.transforms import ImageTransforms
@@ -21,9 +31,10 @@ from vaekit.errors import DataError
 from vaekit.models import capabilities
 from vaekit.nn.likelihoods import likelihood_support
 from vaekit.spec import DataSpec
-from vaekit.train.loop import Cond
+from vaekit.train.distributed import seeded_generator
+from vaekit.train.loop import Batcher, Cond
 
-Loaded = ImageData | TableData
+Loaded = ImageData | TableData | SequenceData
 
 
 @dataclass
@@ -37,9 +48,11 @@ class RunData:
     binarization: Binarization
     levels: int | None = None  # the values a pixel takes as the model sees them (2 when binarized); None: continuous
     spec: DataSpec | None = None  # what x is; written with the run
+    batcher: Batcher | None = None  # how training batches are made (sequences: bucketed by length); None: as stored
 
     def split(self, name: str) -> tuple[torch.Tensor, Cond]:
-        """A split as float32 in [0, 1] (a converted copy of uint8 codes), and its conditioning."""
+        """A split as float32 in [0, 1] (a converted copy of uint8 codes; sequences: int64 token ids as they are), and
+        its conditioning."""
         x, cond = (self.train_x, self.train_cond) if name == "train" else (self.test_x, self.test_cond)
         if isinstance(x, DiskImages):  # read whole, to the device of the test split
             x = x[:].to(self.test_x.device)
@@ -53,6 +66,8 @@ def load_run_data(config: Config, device: torch.device | str, spec: DataSpec | N
     here, so that the config written into the run holds it. `spec`: a trained run's, so that a table is read as the
     run read its training data (its columns, categories and standardization); None: inferred from the data.
     """
+    if _is_sequence(config.data, config.data.source, spec):
+        return _sequence_run_data(config, device, spec)
     if is_table_source(config.data.source, config.data.kind):
         return _table_run_data(config, device, spec)
     check_data_keys(config.data, "image")
@@ -106,6 +121,40 @@ def _table_run_data(config: Config, device: torch.device | str, spec: DataSpec |
     )
 
 
+_IMAGE_NETWORK_DEFAULT = "mlp"
+
+
+def _is_sequence(cfg: DataConfig, source: str, spec: DataSpec | None) -> bool:
+    """Whether `source` is read as sequences: the run's own kind when it has a spec, else by the source."""
+    if spec is not None:
+        return spec.kind == "sequence"
+    return is_sequence_source(source, cfg.kind, getattr(cfg, "column", None))
+
+
+def _sequence_run_data(config: Config, device: torch.device | str, spec: DataSpec | None) -> RunData:
+    """Sequences: int64 token ids on the device (never float), batches bucketed by length, no binarization.
+
+    A config still at the image defaults gets the sequence kind's own network and likelihood (recurrent, tokens),
+    recorded in the run's config.yaml. The padding share of the first epoch's batches is measured here (with the
+    epoch's own shuffling stream), for the load summary.
+    """
+    check_data_keys(config.data, "sequence")
+    if config.model.likelihood.type == _IMAGE_LIKELIHOOD_DEFAULT:
+        config.model.likelihood.type = "tokens"
+    network = getattr(config.model, "network", None)
+    if network is not None and network.type == _IMAGE_NETWORK_DEFAULT:
+        network.type = "recurrent"
+    data = load_configured(config.data, spec=spec)
+    lengths = lengths_of(data.train)  # (N,)
+    g = seeded_generator(torch.device("cpu"), config.train.seed, 1, 0)  # fit's shuffling stream of epoch 1
+    shares = padding_shares(lengths, data.shape[0], config.train.batch_size, g)
+    data = dataclasses.replace(data, padding=shares, batch_size=config.train.batch_size)
+    _conditioning(config, data, device)  # a model conditioned on labels is refused: sequences have none
+    batcher = BucketBatches(lengths, bucket=config.data.bucket)
+    binarization = Binarization("none", config.train.seed)
+    return RunData(data, data.train.to(device), data.test.to(device), {}, {}, binarization, None, data.spec, batcher)
+
+
 def load_configured(
     cfg: DataConfig,
     source: str | None = None,
@@ -118,6 +167,21 @@ def load_configured(
     With data.stream, the run's own data come from a cache on disk (`vaekit.data.stream`, built on first use);
     another source is read into memory. A table is read as `spec` (a trained run's) says, when given.
     """
+    if _is_sequence(cfg, source or cfg.source, spec):
+        path = Path(source or cfg.source)
+        column = getattr(cfg, "column", None) if source is None or not path.suffix.lower().startswith(".txt") else None
+        options = SequenceOptions(
+            cfg.tokenizer,
+            cfg.vocab_size,
+            cfg.max_length,
+            column,
+            cfg.lowercase,
+            cfg.test_fraction,
+            cfg.split_seed,
+            Path(data_dir or cfg.data_dir).expanduser() if (data_dir or cfg.data_dir) else None,
+            cfg.download,
+        )
+        return load_sequences(source or cfg.source, options, spec)
     if is_table_source(source or cfg.source, cfg.kind):
         options = TableOptions(dict(cfg.columns), list(cfg.drop), cfg.label, cfg.test_fraction, cfg.split_seed)
         return load_table(source or cfg.source, options, spec if spec is not None and spec.kind == "table" else None)

@@ -12,7 +12,7 @@ import torch
 from vaekit.config import Config
 from vaekit.errors import VaekitError
 from vaekit.evaluate.by_model import evaluation_for
-from vaekit.evaluate.likelihood import PixelMeasure, column_reconstruction
+from vaekit.evaluate.likelihood import PixelMeasure, column_reconstruction, sequence_measures
 from vaekit.nn.likelihoods import likelihood_support
 from vaekit.run import Run
 from vaekit.train.loop import Cond, evaluate_batches
@@ -74,7 +74,9 @@ def pixel_measure(run: Run, data: RunData) -> PixelMeasure:
     return PixelMeasure(likelihood_support(run.config.model.likelihood.type), data.levels)
 
 
-def _table_extras(run: Run, x: torch.Tensor, cond: Cond, generator: torch.Generator, batch_size: int) -> dict:
+def _table_extras(
+    run: Run, x: torch.Tensor, cond: Cond, generator: torch.Generator, batch_size: int, report: dict
+) -> dict:
     """A table's report adds each column's share of the reconstruction term, {column: nats per row}."""
 
     def per_column(xb: torch.Tensor, **cb) -> dict[str, torch.Tensor]:
@@ -84,8 +86,30 @@ def _table_extras(run: Run, x: torch.Tensor, cond: Cond, generator: torch.Genera
     return {"reconstruction_per_column": dict(zip(run.spec.column_names(), means, strict=True))}
 
 
-# What a kind adds to the likelihood report: (run, x, cond, generator, batch size) -> {key: value}
-KIND_EXTRAS: dict[str, Callable[..., dict]] = {"image": lambda *args: {}, "table": _table_extras}
+def _sequence_extras(
+    run: Run, x: torch.Tensor, cond: Cond, generator: torch.Generator, batch_size: int, report: dict
+) -> dict:
+    """A sequence's report, by the protocol of He et al. 2019: the NLL in nats per sentence, the perplexity
+    exp(total NLL / total tokens) with each sentence's <eos> counted as a token, the number of tokens, and whether
+    the NLL is exact (a model without a latent, model.type=lm) or an importance-weighted bound."""
+    return sequence_measures(report, x, exact=getattr(run.model, "latent_dim", None) == 0)
+
+
+# What a kind adds to the likelihood report: (run, x, cond, generator, batch size, the report so far) -> {key: value}
+KIND_EXTRAS: dict[str, Callable[..., dict]] = {
+    "image": lambda *args: {},
+    "table": _table_extras,
+    "sequence": _sequence_extras,
+}
+
+
+# Importance samples K by kind: Burda et al. 2016's 5000 for images and tables; He et al. 2019's 500 for text.
+IW_SAMPLES = {"sequence": 500}
+
+
+def default_iw_samples(kind: str) -> int:
+    """The K of the importance-weighted log-likelihood of `vaekit evaluate` for data of `kind`."""
+    return IW_SAMPLES.get(kind, 5000)
 
 
 def evaluate_run(
@@ -95,7 +119,7 @@ def evaluate_run(
     data_dir: str | None = None,
     split: str = "test",
     limit: int | None = None,
-    iw_samples: int = 5000,
+    iw_samples: int | None = None,
     batch_size: int = 100,
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
@@ -104,9 +128,11 @@ def evaluate_run(
 
     A static binarization is the same fixed draw the run trained and was tested on; a density likelihood on
     integer-valued pixels is evaluated on dequantized pixels, as it was trained. `limit`: a random subset of that
-    many examples, drawn with `seed` (the report's `subset`). The per-dimension number is bits/dim only where it
+    many examples, drawn with `seed` (the report's `subset`). `iw_samples`: K, default_iw_samples of the kind when
+    None. The per-dimension number is bits/dim only where it
     is one (`per_dim_unit` says what it is; vaekit.evaluate.likelihood.PixelMeasure).
     """
+    iw_samples = default_iw_samples(run.spec.kind) if iw_samples is None else iw_samples
     if iw_samples < 1 or batch_size < 1:
         raise VaekitError(f"--iw-samples and --batch-size must be at least 1, got {iw_samples} and {batch_size}.")
     config = data_config(run, data, data_dir)
@@ -124,7 +150,7 @@ def evaluate_run(
         capabilities=run.capabilities,
     )
     report = pixel_measure(run, loaded).restate(report, math.prod(x.shape[1:]))
-    report.update(KIND_EXTRAS[run.spec.kind](run, x, cond, generator, batch_size))
+    report.update(KIND_EXTRAS[run.spec.kind](run, x, cond, generator, batch_size, report))
     report.update(
         data=config.data.source,
         split=split,

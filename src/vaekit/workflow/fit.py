@@ -31,6 +31,7 @@ from vaekit.lock import RunLock
 from vaekit.train.checkpoint import load_tree, save_tree, save_weights
 from vaekit.train.distributed import DistContext, autocast_dtype, barrier, seeded_generator
 from vaekit.train.loop import (
+    Batcher,
     Cond,
     EpochResult,
     InnerSteps,
@@ -95,6 +96,7 @@ class Stage:
     transform: Transform | None = None
     train_cond: Cond = field(default_factory=dict)
     hooks: EpochHooks | None = None  # a training procedure around the epochs (vaekit.workflow.remedies)
+    batcher: Batcher | None = None  # how the shuffled examples become batches (None: consecutive, as stored)
 
 
 def adam(params, config: Config, lr: float) -> torch.optim.Optimizer:
@@ -128,6 +130,7 @@ def fit(stage: Stage, out: Path, start_epoch: int = 0, step: int = 0, log: Log |
             autocast_dtype=autocast,
             cond=stage.train_cond,
             inner=inner,
+            batcher=stage.batcher,
         )
         step = result.steps
         start = time.perf_counter()

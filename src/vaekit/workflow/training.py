@@ -126,6 +126,7 @@ def prepare(config: Config, log: Log | None = None, spec: DataSpec | None = None
         progress=config.train.progress,
         transform=data.binarization.per_batch,
         hooks=remedies_for(model, optimizer, config, log if ctx.is_main else None),
+        batcher=data.batcher,
     )
     return Prepared(config, ctx, device, data, stage)
 
@@ -289,4 +290,4 @@ def collapse_note(run: Run, data: RunData) -> str | None:
         return None
     x, cond = data.split("test")
     kl = mean_kl_per_dim(run.model, x[:2000], cond={k: v[:2000] for k, v in cond.items()})  # (D,)
-    return collapse_warning(kl)
+    return collapse_warning(kl, run.spec.kind)
