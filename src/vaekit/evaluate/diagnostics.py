@@ -122,7 +122,7 @@ def latent_diagnostics(
     """
     mi = "gaussian_posterior" in capabilities
     means = "latent_vector" in capabilities
-    if not (mi or means):
+    if not (mi or means) or x.shape[0] == 0:
         return {}
 
     def per_example(xb: torch.Tensor, **cb) -> dict[str, torch.Tensor]:
