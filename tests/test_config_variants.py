@@ -174,7 +174,7 @@ def test_check_data_keys_refuses_keys_the_resolved_kind_does_not_use():
     assert "'data.binarize', 'data.resize' are not used by data of kind table" in message
     assert "columns, drop, label" in message and "data.binarize" in message
     check_data_keys(load_config().data, "table")  # keys at their defaults are not given
-    assert isinstance(cfg, DataConfig) and DATA_KINDS.schema_names() == ["image", "table", "auto"]
+    assert isinstance(cfg, DataConfig) and DATA_KINDS.schema_names() == ["image", "table", "sequence", "auto"]
 
 
 # What Config().to_dict() wrote into every run's config.yaml before the variants had schemas (commit 42c6840): every

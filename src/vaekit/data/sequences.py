@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from vaekit.data.download import base_urls, local_path
+from vaekit.data.download import RemoteFile, base_urls, local_path
 from vaekit.data.tables import TABLE_SUFFIXES, hold_out, read_frame
 from vaekit.data.tokenizers import BUILT_IN, Splitter, Tokenizer, build_vocabulary, read_tokenizer_file
 from vaekit.data.types import SourceInfo
@@ -57,6 +57,9 @@ class TextSource:
     description: str
     directory: str
     files: tuple[str, ...]
+    archive: RemoteFile  # what the files are built from, with its checksum
+    sums: dict[str, str]  # sha256 of each file built
+    urls: tuple[str, ...] = ()  # official base URLs of the archive (VAEKIT_MIRROR replaces them)
 
 
 TEXT_SOURCES = {
@@ -66,6 +69,9 @@ TEXT_SOURCES = {
         "median 8 words; built from the official archive (checksummed) on first use",
         "wordnet_glosses",
         tuple(GLOSS_FILES),
+        WORDNET_ARCHIVE,
+        GLOSS_FILES,
+        WORDNET_URLS,
     )
 }
 
@@ -230,14 +236,14 @@ def read_splits(source: str, options: SequenceOptions) -> tuple[dict[str, list[s
         spec = TEXT_SOURCES[source]
         root = options.data_dir or _default_data_dir()
         folder = root / spec.directory
-        urls = base_urls(spec.directory, WORDNET_URLS)
-        if not _present(folder, spec.files) and local_path(WORDNET_ARCHIVE, folder) is None and not options.download:
+        urls = base_urls(spec.directory, spec.urls)
+        if not _present(folder, spec.files) and local_path(spec.archive, folder) is None and not options.download:
             raise DataError(
                 f"the data set '{source}' needs {', '.join(spec.files)} in {folder}, and downloads are off "
                 "(data.download=false). Fix: allow the download, or set VAEKIT_DATA (or data.data_dir) to a folder "
                 f"whose '{spec.directory}' subfolder holds them."
             )
-        paths = ensure_glosses(folder, urls, options.download)
+        paths = ensure_glosses(folder, urls, options.download, spec.archive, spec.sums)
         return {n.removesuffix(".txt"): read_lines(p) for n, p in paths.items()}, f"{folder}", True
     path = Path(source).expanduser()
     if path.is_dir():

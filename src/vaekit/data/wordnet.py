@@ -93,6 +93,7 @@ def build_glosses(archive: Path, folder: Path, expected: dict[str, str] = GLOSS_
             f"written to {folder}. The archive may be another release; put the three files of "
             "wordnet_glosses (train.txt, valid.txt, test.txt) in that folder yourself."
         )
+    folder.mkdir(parents=True, exist_ok=True)
     for name, data in contents.items():
         atomic_write(folder / name, lambda tmp, data=data: tmp.write_bytes(data))
     return {name: folder / name for name in contents}
