@@ -75,6 +75,14 @@ def in_open_unit(v: float) -> str | None:
     return None if 0.0 < v < 1.0 else f"must be in (0, 1), got {v}"
 
 
+def in_unit_interval(v: float) -> str | None:
+    return None if 0.0 <= v <= 1.0 else f"must be in [0, 1], got {v}"
+
+
+def in_half_open_unit(v: float) -> str | None:
+    return None if 0.0 < v <= 1.0 else f"must be in (0, 1], got {v}"
+
+
 def one_of(*choices: str) -> Rule:
     def rule(v: str) -> str | None:
         return None if v in choices else f"is '{v}'.{_did_you_mean(v, choices)} Choose one of: {', '.join(choices)}"
@@ -387,9 +395,25 @@ class _GaussianLatentModel(ModelConfig):
     prior: LatentPriorConfig = subsection(LatentPriorConfig)
 
 
+@dataclass
+class _VectorPosteriorModel(_GaussianLatentModel):
+    """The models whose q(z|x) is one diagonal Gaussian from a posterior head."""
+
+    # BN-VAE (Zhu et al. 2020): the posterior means batch-normalized with this fixed scale gamma, so the batch's
+    # KL stays above latent_dim * gamma^2 / 2 and the posterior cannot collapse; 0: off (the paper uses 0.5-0.7)
+    posterior_bn_gamma: float = setting(0.0, non_negative)
+
+    def check(self) -> None:
+        if self.posterior_bn_gamma > 0 and self.prior.type != "standard_normal":
+            raise ConfigError(
+                f"model.posterior_bn_gamma (BN-VAE) bounds the KL to the N(0, I) prior; model.prior.type="
+                f"{self.prior.type} has no such bound. Set model.prior.type=standard_normal or posterior_bn_gamma=0."
+            )
+
+
 @MODELS.register_schema("vae")
 @dataclass
-class VaeConfig(_GaussianLatentModel):
+class VaeConfig(_VectorPosteriorModel):
     type: str = "vae"
 
 
@@ -402,11 +426,12 @@ class HvaeConfig(_GaussianLatentModel):
 
 @MODELS.register_schema("cvae")
 @dataclass
-class CvaeConfig(_GaussianLatentModel):
+class CvaeConfig(_VectorPosteriorModel):
     type: str = "cvae"
     num_classes: int = setting(0, non_negative)  # the number of label classes (0: taken from the training labels)
 
     def check(self) -> None:
+        super().check()
         if self.prior.type != "standard_normal":
             raise ConfigError(
                 f"model.type=cvae takes model.prior.type=standard_normal; a {self.prior.type} prior would need labels "
@@ -456,8 +481,24 @@ class ElboConfig(ObjectiveConfig):
     num_samples: int = setting(1, positive)  # Monte Carlo samples L of z per example
     warmup_steps: int = setting(0, non_negative)  # KL weight ramped linearly from 0 to beta over this many steps ...
     warmup_epochs: float = setting(0.0, non_negative)  # ... or epochs (the two add up)
+    warmup_start: float = setting(0.0, in_unit_interval)  # the weight's start, a fraction of beta (He et al.: 0.1)
+    # linear: one ramp over the warm-up; cyclical (Fu et al. 2019): the warm-up cut into warmup_cycles cycles, each
+    # rising over its first warmup_cycle_ratio, then holding beta
+    warmup_schedule: str = setting("linear", one_of("linear", "cyclical"))
+    warmup_cycles: int = setting(4, positive)  # M
+    warmup_cycle_ratio: float = setting(0.5, in_half_open_unit)  # R
     free_bits: float = setting(0.0, non_negative)  # lambda, in nats per group; 0 turns free bits off
     free_bits_group_size: int = setting(1, positive)  # latent dimensions per free-bits group (1: per dimension)
+    # Li et al. 2019: train this many epochs as an autoencoder (KL weight 0), then re-initialize the decoder and go
+    # on as a VAE (the warm-up counted from there), with objective.free_bits
+    pretrain_epochs: int = setting(0, non_negative)
+
+    def check(self) -> None:
+        if self.warmup_schedule == "cyclical" and self.warmup_steps == 0 and self.warmup_epochs == 0:
+            raise ConfigError(
+                "objective.warmup_schedule=cyclical cycles over the warm-up: give its length, e.g. "
+                "objective.warmup_epochs=20 (the cycles then span it; train.epochs for Fu et al.'s whole run)."
+            )
 
 
 @OBJECTIVES.register_schema("iwae")
@@ -610,6 +651,10 @@ class TrainConfig(Section):
     compile: bool = False  # torch.compile the model and objective
     progress: bool = True  # a live progress bar when writing to a terminal
     num_sample_images: int = setting(64, at_least(1))  # size of the sample grid written at the end of training
+    # He et al. 2019: before each step, update the inference network alone on fresh batches until its loss stops
+    # falling (at most aggressive_max_steps), the step then moving the rest; off once the test MI stops rising
+    aggressive: bool = False
+    aggressive_max_steps: int = setting(100, at_least(1))
 
     def check(self) -> None:
         betas = self.adam_betas

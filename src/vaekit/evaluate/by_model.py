@@ -28,7 +28,12 @@ class ModelEvaluation:
 
 
 def _vae_line(train: dict[str, float], test: dict[str, float]) -> str:
-    return f"train -ELBO {-train.get('elbo', math.nan):.2f}  test -ELBO {-test['elbo']:.2f}  KL {test['kl']:.2f}"
+    line = f"train -ELBO {-train.get('elbo', math.nan):.2f}  test -ELBO {-test['elbo']:.2f}  KL {test['kl']:.2f}"
+    if "mi" in test:
+        line += f"  MI {test['mi']:.2f}"
+    if "active_units" in test:
+        line += f"  AU {int(test['active_units'])}"
+    return line
 
 
 def _vq_line(train: dict[str, float], test: dict[str, float]) -> str:
@@ -42,7 +47,7 @@ EVALUATIONS.register("likelihood")(
     ModelEvaluation(
         test_metrics=elbo_per_example,
         report=likelihood_report,
-        summary=("elbo", "log_likelihood", "elbo_gap", "reconstruction", "kl", "bits_per_dim", "active_units"),
+        summary=("elbo", "log_likelihood", "elbo_gap", "reconstruction", "kl", "bits_per_dim", "mi", "active_units"),
         epoch_line=_vae_line,
     )
 )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import torch
 
-from vaekit.evaluate.diagnostics import active_units
+from vaekit.evaluate.diagnostics import MI_BATCH_SIZE, latent_diagnostics
 from vaekit.evaluate.likelihood import bits_per_dim, fusing_pays, iw_log_likelihood
 from vaekit.objectives.elbo import elbo_terms
 from vaekit.train.loop import evaluate_batches
@@ -26,12 +26,15 @@ def likelihood_report(
     progress: Callable[[int], None] | None = None,
     cond: dict[str, torch.Tensor] | None = None,
     capabilities: frozenset[str] = frozenset(),
+    diagnostics_batch_size: int = MI_BATCH_SIZE,
 ) -> dict:
     """ELBO, importance-weighted log p(x) and their gap, in nats per example, with what the model's capabilities add.
 
     x: (N, C, H, W); cond: a conditional model's labels {"y": (N,)} (then the estimates are of log p(x|y)).
-    With `kl_per_dim`: the KL of each latent dimension; with `latent_vector`: active units of the posterior
-    means (Burda et al. 2016); with `layers`: the KL of each stochastic layer, bottom first.
+    With `kl_per_dim`: the KL of each latent dimension; with `layers`: the KL of each stochastic layer, bottom first;
+    and vaekit.evaluate.diagnostics.latent_diagnostics: with `latent_vector` active units of the posterior means
+    (Burda et al. 2016), with `gaussian_posterior` the mutual information I(x; z) (He et al. 2019) over batches of
+    `diagnostics_batch_size` examples (as in the training log, so that the two agree).
     `transform` (e.g. a fresh binarization, dequantization noise) is applied to each batch with `generator`.
     `bits_per_dim` is -log_likelihood / (D ln 2), right for a likelihood that is a probability of the data's values;
     `PixelMeasure.restate` (vaekit.evaluate.likelihood) turns it into what it honestly is for the others.
@@ -39,7 +42,6 @@ def likelihood_report(
     """
     model.eval()
     start = time.perf_counter()
-    means = []
     fused = fusing_pays(x.numel() * iw_samples)
 
     def per_example(xb: torch.Tensor, **cb) -> dict[str, torch.Tensor]:
@@ -52,8 +54,6 @@ def likelihood_report(
         if "layers" in capabilities:
             parts["kl_per_layer"] = model.kl_per_layer(terms.qz_x, terms.z)  # (B, L)
         parts["log_likelihood"] = iw_log_likelihood(model, xb, iw_samples, generator, fused=fused, **cb)
-        if "latent_vector" in capabilities:
-            means.append(model.encode(xb, **cb))
         if progress:
             progress(xb.shape[0])
         return parts
@@ -66,10 +66,22 @@ def likelihood_report(
         num_examples=n,
         iw_samples=iw_samples,
     )
-    if means:
-        count, variance = active_units(torch.cat(means))
-        report.update(active_units=count, posterior_mean_variance=variance.tolist())
-    elif getattr(model, "latent_dim", None) == 0:
+    diagnostics_generator = None  # a copy of the stream: the draws after the report's stay what they were
+    if generator is not None:
+        diagnostics_generator = torch.Generator(device=generator.device)
+        diagnostics_generator.set_state(generator.get_state())
+    report.update(
+        latent_diagnostics(
+            model,
+            x,
+            capabilities,
+            batch_size=diagnostics_batch_size,
+            generator=diagnostics_generator,
+            transform=transform,
+            cond=cond,
+        )
+    )
+    if "active_units" not in report and getattr(model, "latent_dim", None) == 0:
         report["active_units"] = 0  # a model without a latent (the language model)
     if "layers" in capabilities:
         report["layer_dims"] = model.layer_dims

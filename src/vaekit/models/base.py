@@ -29,6 +29,11 @@ CAPABILITIES = {
     "layers": "kl_per_layer(qz_x, z) -> (B, L) and layer_dims: free bits per layer, KL per layer",
     "labels": "conditioned on class labels y (B,): training data need labels; sample takes y",
     "codes": "encode_codes(x) -> (B, h, w) int64 code maps and decode_codes(codes): a discrete latent grid",
+    "gaussian_posterior": "posterior(x) is one DiagonalGaussian over (B, D): I(x; z) of He et al. 2019",
+    "networks": (
+        "inference_parameters() (those of q(z|x)) and generative_modules() (those of p(x|z)): aggressive inference "
+        "updates (He et al. 2019), re-initializing the decoder after autoencoder pretraining (Li et al. 2019)"
+    ),
 }
 
 

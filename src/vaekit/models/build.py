@@ -78,7 +78,16 @@ def build_vae(cfg: ModelConfig, spec: DataSpec) -> VAE:
     encoder, decoder, layer = _bodies(cfg, spec, head, cfg.latent_dim)
     in_shape = tuple(layer.out_shape) if layer is not None else spec.event_shape
     prior = build_prior(cfg.prior, in_shape, cfg.latent_dim, bounded=spec.kind == "image")
-    return VAE(encoder, decoder, head, cfg.latent_dim, spec.event_shape, prior, input_layer=layer)
+    return VAE(
+        encoder,
+        decoder,
+        head,
+        cfg.latent_dim,
+        spec.event_shape,
+        prior,
+        input_layer=layer,
+        bn_gamma=cfg.posterior_bn_gamma,
+    )
 
 
 def build_cvae(cfg: ModelConfig, spec: DataSpec) -> ConditionalVAE:
@@ -94,7 +103,9 @@ def build_cvae(cfg: ModelConfig, spec: DataSpec) -> ConditionalVAE:
         )
     head = build_likelihood(cfg.likelihood, spec)
     encoder, decoder, layer = _bodies(cfg, spec, head, cfg.latent_dim + cfg.num_classes)
-    return ConditionalVAE(encoder, decoder, head, cfg.latent_dim, spec.event_shape, cfg.num_classes, layer)
+    return ConditionalVAE(
+        encoder, decoder, head, cfg.latent_dim, spec.event_shape, cfg.num_classes, layer, cfg.posterior_bn_gamma
+    )
 
 
 def build_hvae(cfg: ModelConfig, spec: DataSpec) -> HierarchicalVAE:
@@ -125,7 +136,7 @@ def build_vqvae(cfg: ModelConfig, spec: DataSpec) -> VQVAE:
 MODELS.register("vae")(
     ModelEntry(
         build_vae,
-        frozenset({"latent_vector", "kl_per_dim"}),
+        frozenset({"latent_vector", "kl_per_dim", "gaussian_posterior", "networks"}),
         "likelihood",
         _TINY_NET,
         _without_per_dim_kl,
@@ -135,7 +146,7 @@ MODELS.register("vae")(
 MODELS.register("cvae")(
     ModelEntry(
         build_cvae,
-        frozenset({"latent_vector", "kl_per_dim", "labels"}),
+        frozenset({"latent_vector", "kl_per_dim", "labels", "gaussian_posterior", "networks"}),
         "likelihood",
         ("model.type=cvae", "model.num_classes=3", *_TINY_NET),
     )

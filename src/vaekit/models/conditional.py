@@ -33,6 +33,7 @@ class ConditionalVAE(VAE):
         data_shape: tuple[int, ...],
         num_classes: int,
         input_layer: nn.Module | None = None,
+        bn_gamma: float = 0.0,
     ) -> None:
         super().__init__(
             encoder,
@@ -42,6 +43,7 @@ class ConditionalVAE(VAE):
             data_shape,
             extra_features=num_classes,
             input_layer=input_layer,
+            bn_gamma=bn_gamma,
         )
         self.num_classes = num_classes
 

@@ -30,6 +30,12 @@ class VAE(LatentModel):
         extra_features: features appended to the encoder's before the posterior head (the conditional VAE's labels).
         input_layer: x -> what the encoder body reads (a table's one-hot categories, vaekit.nn.columns.TableInput);
             default: x itself. A VampPrior's pseudo-inputs live in its output space.
+        bn_gamma: > 0 batch-normalizes the posterior means with this fixed scale (BN-VAE, Zhu et al. 2020;
+            vaekit.nn.heads.GaussianHead).
+
+    The inference network (input layer, encoder, posterior head) and the generative network (decoder, likelihood
+    head) are named by `inference_parameters` and `generative_modules`, for training procedures that treat them
+    apart (aggressive inference updates, He et al. 2019; re-initializing the decoder, Li et al. 2019).
     """
 
     def __init__(
@@ -42,11 +48,12 @@ class VAE(LatentModel):
         latent_prior: nn.Module | None = None,
         extra_features: int = 0,
         input_layer: nn.Module | None = None,
+        bn_gamma: float = 0.0,
     ) -> None:
         super().__init__()
         self.input_layer = input_layer if input_layer is not None else nn.Identity()
         self.encoder = encoder
-        self.posterior_head = GaussianHead(encoder.out_features + extra_features, latent_dim)
+        self.posterior_head = GaussianHead(encoder.out_features + extra_features, latent_dim, bn_gamma)
         self.decoder = decoder
         self.likelihood_head = likelihood_head
         self.latent_prior = latent_prior if latent_prior is not None else StandardNormalPrior(latent_dim)
@@ -91,3 +98,11 @@ class VAE(LatentModel):
                 f"{type(self.latent_prior).__name__} does not split over dimensions."
             )
         return qz_x.kl_to_standard_normal()
+
+    def inference_parameters(self) -> list[nn.Parameter]:
+        """The parameters of q(z|x): input layer, encoder body and posterior head."""
+        return [p for m in (self.input_layer, self.encoder, self.posterior_head) for p in m.parameters()]
+
+    def generative_modules(self) -> list[nn.Module]:
+        """The modules of p(x|z): decoder body and likelihood head (the prior p(z) is not among them)."""
+        return [self.decoder, self.likelihood_head]

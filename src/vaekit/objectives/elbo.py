@@ -1,9 +1,11 @@
-"""The evidence lower bound with a weight on the KL term, a linear KL warm-up, and free bits.
+"""The evidence lower bound with a weight on the KL term, its schedule, and free bits.
 
-beta = 1: the ELBO of Kingma & Welling 2014; beta > 1: the beta-VAE of Higgins et al. 2017. Warm-up ramps
-the KL weight linearly from 0 to beta (Bowman et al. 2016; Sonderby et al. 2016). Free bits replace the
-KL term by sum_j max(lambda, KL_j averaged over the batch) over groups j of latent dimensions (Kingma et al.
-2016, "Improved Variational Inference with Inverse Autoregressive Flow").
+beta = 1: the ELBO of Kingma & Welling 2014; beta > 1: the beta-VAE of Higgins et al. 2017. The KL weight's
+schedule, each a remedy for posterior collapse: a linear warm-up from 0 (Bowman et al. 2016; Sonderby et al. 2016)
+or from a start such as 0.1 (He et al. 2019) to beta; cyclical annealing (Fu et al. 2019); and a first phase as an
+autoencoder, KL weight 0, after which the training workflow re-initializes the decoder (Li et al. 2019). Free bits
+replace the KL term by sum_j max(lambda, KL_j averaged over the batch) over groups j of latent dimensions (Kingma
+et al. 2016, "Improved Variational Inference with Inverse Autoregressive Flow").
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from torch.distributions import Distribution
 from vaekit.config import ElboConfig
 from vaekit.distributions import log_prob
 from vaekit.errors import ConfigError
-from vaekit.objectives.base import LossOutput, linear_ramp, schedule_steps
+from vaekit.objectives.base import LossOutput, cyclical_ramp, linear_ramp, schedule_steps
 from vaekit.registry import OBJECTIVES
 
 
@@ -94,7 +96,9 @@ def free_bits_unit(cfg: ElboConfig, capabilities: frozenset[str]) -> str:
 class Elbo:
     """Minimise -(E_q[log p(x|z)] - w(step) * KL), summed over dimensions, averaged over the batch.
 
-    w(step) = beta * min(1, step / warmup_steps) (beta when warmup_steps = 0). With free_bits > 0 the KL
+    w(step) = 0 for the first pretrain_steps steps (an autoencoder, Li et al. 2019), then beta times the warm-up
+    schedule at s = step - pretrain_steps: linear, start + (1 - start) * min(1, s / warmup_steps), or cyclical
+    (Fu et al. 2019; vaekit.objectives.base.cyclical_ramp); beta when warmup_steps = 0. With free_bits > 0 the KL
     term is free_bits_kl(...) instead. Reported metrics are always the plain ELBO terms.
     """
 
@@ -104,9 +108,21 @@ class Elbo:
     free_bits: float = 0.0
     free_bits_group_size: int = 1
     free_bits_per: str = "dim"  # "dim" or "layer" (a hierarchical model's)
+    warmup_start: float = 0.0
+    warmup_schedule: str = "linear"  # or "cyclical"
+    warmup_cycles: int = 4
+    warmup_cycle_ratio: float = 0.5
+    pretrain_steps: int = 0
 
     def kl_weight(self, step: int) -> float:
-        return self.beta * linear_ramp(step, self.warmup_steps)
+        if step < self.pretrain_steps:
+            return 0.0
+        s = step - self.pretrain_steps
+        if self.warmup_schedule == "cyclical":
+            ramp = cyclical_ramp(s, self.warmup_steps, self.warmup_cycles, self.warmup_cycle_ratio, self.warmup_start)
+        else:
+            ramp = linear_ramp(s, self.warmup_steps, self.warmup_start)
+        return self.beta * ramp
 
     def __call__(self, model, x: torch.Tensor, *, step: int, generator: torch.Generator | None, **cond) -> LossOutput:
         terms = elbo_terms(model, x, self.num_samples, generator, **cond)
@@ -124,4 +140,16 @@ class Elbo:
 def build_elbo(cfg: ElboConfig, steps_per_epoch: int, capabilities: frozenset[str]) -> Elbo:
     per = free_bits_unit(cfg, capabilities) if cfg.free_bits > 0 else "dim"
     warmup = schedule_steps(cfg.warmup_steps, cfg.warmup_epochs, steps_per_epoch)
-    return Elbo(cfg.beta, cfg.num_samples, warmup, cfg.free_bits, cfg.free_bits_group_size, per)
+    return Elbo(
+        cfg.beta,
+        cfg.num_samples,
+        warmup,
+        cfg.free_bits,
+        cfg.free_bits_group_size,
+        per,
+        cfg.warmup_start,
+        cfg.warmup_schedule,
+        cfg.warmup_cycles,
+        cfg.warmup_cycle_ratio,
+        pretrain_steps=cfg.pretrain_epochs * steps_per_epoch,
+    )

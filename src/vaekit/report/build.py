@@ -147,7 +147,7 @@ def build_report(run: Run, options: ReportOptions | None = None, log=lambda msg:
         means = run.encode(data.x, y=data.cond.get("y"))  # (N, D)
         ranking = rank_latents(run, data, means)
         if ranking.kind == "kl":
-            warning = collapse_warning(torch.tensor(ranking.score, dtype=torch.float64))
+            warning = collapse_warning(torch.tensor(ranking.score, dtype=torch.float64), run.spec.kind)
             report.warnings += [warning] if warning else []
     for title, body in kind.sections(Context(run, o, data, ranking, log)):
         report.add(title, body)

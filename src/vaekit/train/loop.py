@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
@@ -100,6 +101,22 @@ class DivergenceWatch:
         )
 
 
+@dataclass(frozen=True)
+class InnerSteps:
+    """Alternating updates within each step: first optimizer steps that move `params` alone, on the step's batch,
+    then on fresh random batches of the training data, until the loss stops falling; then the step itself moves
+    every other parameter. The loop knows nothing of what `params` are: the caller names them (He et al. 2019's
+    aggressive inference-network updates, with the inference network's parameters).
+
+    The loss is summed over `check_every` inner steps at a time, and the inner steps stop when a window's mean is
+    above the one before, or after max_steps - 1 steps (He et al.'s rule: windows of 15, at most 100).
+    """
+
+    params: tuple[nn.Parameter, ...]
+    max_steps: int = 100
+    check_every: int = 15
+
+
 @dataclass
 class EpochResult:
     metrics: dict[str, float]  # means over the epoch's examples, across all processes
@@ -135,6 +152,7 @@ def train_epoch(
     ctx: DistContext = SINGLE_PROCESS,
     autocast_dtype: torch.dtype | None = None,
     cond: Cond | None = None,
+    inner: InnerSteps | None = None,
     batcher: Batcher | None = None,
 ) -> EpochResult:
     """Shuffle `data` (N, ...), take this process's shard, and take one optimizer step per batch.
@@ -146,6 +164,8 @@ def train_epoch(
     (passed to the objective for schedules). Shuffling draws from `shuffle_generator`, identical on every process; the
     transform and the objective's samples draw from `generator`, this process's own. `batcher` makes the batches
     of the shuffled shard (default `plain_batches`; sequences bucket theirs by length, from `shuffle_generator`).
+    `inner`: alternating updates (InnerSteps) before each step, their fresh batches drawn from `generator` too;
+    the metric `inner_steps` is then their mean number per step.
     """
     loss_module.train()
     start = time.perf_counter()
@@ -167,10 +187,18 @@ def train_epoch(
         c = {k: v.index_select(0, idx) for k, v in cond.items()} if cond else None
         if transform is not None:
             x = transform(x, generator)
+        if inner is not None:
+            fresh = _fresh_batches(data, cond, x.shape[0], transform, generator, device, batcher or plain_batches)
+            taken = inner_updates(loss_module, optimizer, inner, (x, c), fresh, step, generator, ctx, autocast)
+            taken_t = torch.tensor(float(taken * x.shape[0]), dtype=torch.float64, device=device)
+            sums["inner_steps"] = sums["inner_steps"] + taken_t if "inner_steps" in sums else taken_t
         with autocast:
             out = loss_module(x, step, generator, c)
         optimizer.zero_grad(set_to_none=True)
         out.loss.backward()
+        if inner is not None:
+            for p in inner.params:
+                p.grad = None  # the step moves the other parameters only (Adam skips a parameter without a gradient)
         optimizer.step()
         step += 1
         watch.observe(out.loss)
@@ -185,6 +213,64 @@ def train_epoch(
     watch.check(loss_module, optimizer)  # before anything of this epoch can be written
     metrics = reduce_means(sums, count, ctx, device)
     return EpochResult(metrics, step, time.perf_counter() - start)
+
+
+def _fresh_batches(
+    data, cond: Cond | None, batch_size: int, transform, generator: torch.Generator, device, batcher: Batcher
+):
+    """An endless supply of (x, cond) batches of `batch_size` random training examples (without replacement within
+    a batch), drawn from `generator`, made by `batcher` and transformed as the epoch's batches are."""
+    while True:
+        order = torch.randperm(len(data), generator=generator, device=device)[:batch_size]
+        index_batches, rows = batcher(data, order, batch_size, generator)  # one batch
+        idx, x = index_batches[0], next(iter(rows))
+        if transform is not None:
+            x = transform(x, generator)
+        yield x, ({k: v.index_select(0, idx) for k, v in cond.items()} if cond else None)
+
+
+def inner_updates(
+    loss_module: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    inner: InnerSteps,
+    first: tuple[torch.Tensor, Cond | None],
+    fresh,
+    step: int,
+    generator: torch.Generator,
+    ctx: DistContext = SINGLE_PROCESS,
+    autocast=None,
+) -> int:
+    """The inner steps of InnerSteps before one step: `first` batch, then batches from `fresh`; returns their number.
+
+    Only inner.params get gradients' updates (the others' gradients are dropped before each optimizer step). Under
+    torchrun the windows' losses are summed across processes, so that every process stops at the same step.
+    """
+    owned = {id(p) for p in inner.params}
+    others = [p for group in optimizer.param_groups for p in group["params"] if id(p) not in owned]
+    total = torch.zeros(2, dtype=torch.float64, device=first[0].device)  # this window's loss sum and count
+    previous = math.inf
+    x, c = first
+    taken = 0
+    for k in range(1, inner.max_steps):
+        with autocast or nullcontext():
+            out = loss_module(x, step, generator, c)
+        optimizer.zero_grad(set_to_none=True)
+        out.loss.backward()
+        for p in others:
+            p.grad = None
+        optimizer.step()
+        taken = k
+        total[0] += out.loss.detach().double() * x.shape[0]
+        total[1] += x.shape[0]
+        if k % inner.check_every == 0:
+            window = all_reduce_sum(total, ctx)
+            current = float(window[0] / window[1])
+            if current > previous:
+                break
+            previous, total = current, torch.zeros_like(total)
+        x, c = next(fresh)
+    optimizer.zero_grad(set_to_none=True)
+    return taken
 
 
 @torch.no_grad()

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -33,6 +34,7 @@ from vaekit.train.loop import (
     Batcher,
     Cond,
     EpochResult,
+    InnerSteps,
     Transform,
     append_epoch_record,
     read_epoch_records,
@@ -41,6 +43,24 @@ from vaekit.train.loop import (
 from vaekit.train.schedules import lr_at_epoch
 
 Log = Callable[[str], None]
+
+
+class EpochHooks(Protocol):
+    """What a stage's training procedure adds around its epochs, without the epochs knowing what it is.
+
+    `start_epoch(epoch)` runs before the epoch (1-based) trains and may change the module and optimizer (re-
+    initialize a part); it returns the epoch's alternating inner updates, or None. `end_epoch(epoch, test)` sees the
+    epoch's test metrics. `state()` (JSON values) is saved with the training state after every epoch and given back
+    to `load_state` on resume: with it, start_epoch must do what an uninterrupted run would, so resume stays exact.
+    """
+
+    def start_epoch(self, epoch: int) -> InnerSteps | None: ...
+
+    def end_epoch(self, epoch: int, test: dict[str, float]) -> None: ...
+
+    def state(self) -> dict: ...
+
+    def load_state(self, state: dict) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,7 @@ class Stage:
     progress: bool = True
     transform: Transform | None = None
     train_cond: Cond = field(default_factory=dict)
+    hooks: EpochHooks | None = None  # a training procedure around the epochs (vaekit.workflow.remedies)
     batcher: Batcher | None = None  # how the shuffled examples become batches (None: consecutive, as stored)
 
 
@@ -90,6 +111,7 @@ def fit(stage: Stage, out: Path, start_epoch: int = 0, step: int = 0, log: Log |
     autocast = autocast_dtype(stage.precision, stage.device)
     shuffle_purpose, noise_purpose = stage.streams
     for epoch in range(start_epoch + 1, stage.epochs + 1):
+        inner = stage.hooks.start_epoch(epoch) if stage.hooks is not None else None
         for group in stage.optimizer.param_groups:
             group["lr"] = lr_at_epoch(stage.lr_schedule, stage.lr, epoch - 1)
         result: EpochResult = train_epoch(
@@ -107,6 +129,7 @@ def fit(stage: Stage, out: Path, start_epoch: int = 0, step: int = 0, log: Log |
             ctx=stage.ctx,
             autocast_dtype=autocast,
             cond=stage.train_cond,
+            inner=inner,
             batcher=stage.batcher,
         )
         step = result.steps
@@ -114,6 +137,8 @@ def fit(stage: Stage, out: Path, start_epoch: int = 0, step: int = 0, log: Log |
         stage.module.eval()
         test = stage.evaluate()
         test_seconds = time.perf_counter() - start
+        if stage.hooks is not None:
+            stage.hooks.end_epoch(epoch, test)
         if main:
             append_epoch_record(out / stage.files.metrics, epoch, result, test, test_seconds)
             save_weights(out / stage.files.weights, stage.module, stage.metadata)
@@ -132,6 +157,8 @@ def save_state(stage: Stage, out: Path, epoch: int, step: int) -> None:
         "epoch": epoch,
         "step": step,
     }
+    if stage.hooks is not None:
+        state["hooks"] = stage.hooks.state()
     save_tree(out / stage.files.state, state)
 
 
@@ -174,9 +201,14 @@ def resume_state(stage: Stage, out: Path) -> tuple[int, int]:
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (epoch, step)):
         raise RunError(f"'{state_file}' holds invalid counters (epoch {epoch!r}, step {step!r}). Train it again.")
     check_epochs_left(out, epoch, stage.epochs)
+    hooks_state = state.get("hooks", {})
+    if stage.hooks is not None and not isinstance(hooks_state, dict):
+        raise RunError(f"'{state_file}' holds an invalid training-procedure state ({hooks_state!r}). Train it again.")
     try:
         stage.module.load_state_dict(state["model"])
         stage.optimizer.load_state_dict(state["optimizer"])
+        if stage.hooks is not None:
+            stage.hooks.load_state(hooks_state)
     except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as exc:
         first = " ".join(line.strip() for line in str(exc).splitlines())[:300]
         raise RunError(

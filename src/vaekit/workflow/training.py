@@ -21,7 +21,7 @@ from vaekit.atomic import atomic_write_text
 from vaekit.config import Config, validate
 from vaekit.errors import ConfigError, RunError
 from vaekit.evaluate.by_model import evaluation_for
-from vaekit.evaluate.diagnostics import collapse_warning, mean_kl_per_dim
+from vaekit.evaluate.diagnostics import collapse_warning, latent_diagnostics, mean_kl_per_dim
 from vaekit.lock import LOCK_FILE, check_unlocked
 from vaekit.models import build_model, capabilities, parameter_count
 from vaekit.objectives import build_objective
@@ -35,6 +35,7 @@ from vaekit.train.schedules import lr_at_epoch
 from vaekit.views import view_of
 from vaekit.workflow.data import RunData, load_run_data
 from vaekit.workflow.fit import Log, Stage, StageFiles, adam, check_epochs_left, fit, resume_state, writing
+from vaekit.workflow.remedies import check_remedies, remedies_for
 
 MODEL_FILES = StageFiles(WEIGHTS, STATE, METRICS)
 
@@ -56,13 +57,15 @@ class Prepared:
 
 def prepare(config: Config, log: Log | None = None, spec: DataSpec | None = None) -> Prepared:
     """Everything a run needs to train; `spec`: a resumed run's, so its data are read as they were."""
+    check_remedies(config, capabilities(config.model))
     ctx, device = setup(config.train.device)
     batch_size = local_batch_size(config.train.batch_size, ctx)
     data = load_run_data(config, device, spec)  # sets model.num_classes of a conditional model from the labels
     check_model_fits(config, data.spec)
     model = build_model(config.model, data.spec, seed=config.train.seed).to(device)
     steps_per_epoch = math.ceil(data.train_x.shape[0] / config.train.batch_size)
-    objective = build_objective(config.objective, steps_per_epoch, capabilities=capabilities(config.model))
+    model_capabilities = capabilities(config.model)
+    objective = build_objective(config.objective, steps_per_epoch, capabilities=model_capabilities)
     lr_at_epoch(config.train.lr_schedule, config.train.lr, 0)  # an unknown schedule fails before any writing
     optimizer = adam(model.parameters(), config, config.train.lr)
     loss_module = wrap(LossModule(model, objective), ctx, device)
@@ -78,13 +81,27 @@ def prepare(config: Config, log: Log | None = None, spec: DataSpec | None = None
 
     @torch.no_grad()
     def test_metrics() -> dict[str, float]:
-        """Test-set metrics of the model type (a VAE: ELBO terms, beta = 1), one fixed generator across epochs."""
+        """Test-set metrics of the model type (a VAE: ELBO terms, beta = 1) and, where the model allows, the collapse
+        diagnostics I(x; z) ("mi") and active units (vaekit.evaluate.diagnostics.latent_diagnostics); one fixed
+        generator across epochs."""
         g = seeded_generator(device, config.train.seed + ctx.rank, 0, 2)
 
         def fn(x: torch.Tensor, **cond) -> dict[str, torch.Tensor]:
             return per_example(model, data.binarization.draw(x, g), g, **cond)
 
-        return evaluate_batches(fn, data.test_x, config.eval.batch_size, ctx, data.test_cond)
+        metrics = evaluate_batches(fn, data.test_x, config.eval.batch_size, ctx, data.test_cond)
+        diagnostics = latent_diagnostics(
+            model,
+            data.test_x,
+            model_capabilities,
+            generator=g,
+            transform=data.binarization.draw,
+            cond=data.test_cond,
+            ctx=ctx,
+        )
+        diagnostics.pop("posterior_mean_variance", None)  # D numbers an epoch: the report has them
+        diagnostics.pop("mi_batch_size", None)
+        return {**metrics, **diagnostics}
 
     stage = Stage(
         name="epoch",
@@ -108,6 +125,7 @@ def prepare(config: Config, log: Log | None = None, spec: DataSpec | None = None
         precision=config.train.precision,
         progress=config.train.progress,
         transform=data.binarization.per_batch,
+        hooks=remedies_for(model, optimizer, config, log if ctx.is_main else None),
         batcher=data.batcher,
     )
     return Prepared(config, ctx, device, data, stage)
@@ -272,4 +290,4 @@ def collapse_note(run: Run, data: RunData) -> str | None:
         return None
     x, cond = data.split("test")
     kl = mean_kl_per_dim(run.model, x[:2000], cond={k: v[:2000] for k, v in cond.items()})  # (D,)
-    return collapse_warning(kl)
+    return collapse_warning(kl, run.spec.kind)
