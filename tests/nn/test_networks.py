@@ -19,7 +19,7 @@ CASES = [
 
 @pytest.mark.parametrize("kind, shape, net", CASES)
 def test_model_maps_images_to_latents_and_back(kind, shape, net):
-    assert set(NETWORKS.names()) == {"mlp", "conv"}
+    assert set(NETWORKS.names()) == {"mlp", "conv", "recurrent"}  # recurrent: sequences (tests/nn/test_recurrent.py)
     cfg = ModelConfig(latent_dim=5)
     cfg.network.type = kind
     for key, value in net.items():

@@ -18,7 +18,7 @@ from vaekit.evaluate.disentanglement import DCI_MODELS
 from vaekit.evaluate.report import summary_rows
 from vaekit.run import load_run
 from vaekit.workflow.disentanglement import METRICS, disentanglement_report
-from vaekit.workflow.evaluation import evaluate_run
+from vaekit.workflow.evaluation import default_iw_samples, evaluate_run
 
 
 def add_parser(sub) -> None:
@@ -34,7 +34,11 @@ def add_parser(sub) -> None:
         type=int_in(1, 10**9),
         help="evaluate a random subset of N examples of the split, drawn with --seed (default: the whole split)",
     )
-    p.add_argument("--iw-samples", type=int_in(1, 10**7), default=5000, help="importance samples K")
+    p.add_argument(
+        "--iw-samples",
+        type=int_in(1, 10**7),
+        help="importance samples K (default: 5000; 500 for text, the protocol of He et al. 2019)",
+    )
     p.add_argument("--batch-size", type=int_in(1, 10**6), default=100, help="examples per batch (memory, not results)")
     p.add_argument(
         "--seed", type=SEED, default=0, help="seed of the importance samples, binarization, dequantization and --limit"
@@ -88,14 +92,15 @@ def run(args: argparse.Namespace) -> int:
     r = load_run(args.run_dir)
     if args.disentanglement:
         return run_disentanglement(args, r, out)
-    with tqdm(desc=f"evaluate (K={args.iw_samples})", unit="ex", disable=None) as bar:
+    iw_samples = args.iw_samples or default_iw_samples(r.spec.kind)
+    with tqdm(desc=f"evaluate (K={iw_samples})", unit="ex", disable=None) as bar:
         report = evaluate_run(
             r,
             data=args.data,
             data_dir=args.data_dir,
             split=args.split,
             limit=args.limit,
-            iw_samples=args.iw_samples,
+            iw_samples=iw_samples,
             batch_size=args.batch_size,
             seed=args.seed,
             progress=bar.update,

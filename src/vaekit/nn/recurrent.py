@@ -87,9 +87,9 @@ class RecurrentDecoder(nn.Module):
         # z -> the initial state; without a latent the state starts at zero
         self.initial = nn.Linear(latent_dim, self.layers * self.hidden_size, bias=False) if latent_dim else None
         self.output = nn.Linear(self.hidden_size, vocab_size)
-        never = torch.zeros(vocab_size)
-        never[[PAD, BOS]] = float("-inf")
-        self.register_buffer("never", never, persistent=False)  # added to the logits
+        never = torch.zeros(vocab_size, dtype=torch.bool)
+        never[[PAD, BOS]] = True
+        self.register_buffer("never", never, persistent=False)  # tokens whose logit is -inf (a bool: finite buffers)
 
     @property
     def vocab_size(self) -> int:
@@ -108,7 +108,7 @@ class RecurrentDecoder(nn.Module):
 
     def log_softmax(self, h: torch.Tensor) -> torch.Tensor:
         """Outputs h (..., H) -> log-probabilities of the next token (..., V), <pad> and <bos> at -inf."""
-        return torch.log_softmax(self.output(h) + self.never.to(h.dtype), -1)
+        return torch.log_softmax(self.output(h).masked_fill(self.never, float("-inf")), -1)
 
     def step(self, tokens: torch.Tensor, z: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """One step: the previous tokens (N,) and z (N, D) -> log p(next token) (N, V) and the new state."""

@@ -103,6 +103,15 @@ KIND_EXTRAS: dict[str, Callable[..., dict]] = {
 }
 
 
+# Importance samples K by kind: Burda et al. 2016's 5000 for images and tables; He et al. 2019's 500 for text.
+IW_SAMPLES = {"sequence": 500}
+
+
+def default_iw_samples(kind: str) -> int:
+    """The K of the importance-weighted log-likelihood of `vaekit evaluate` for data of `kind`."""
+    return IW_SAMPLES.get(kind, 5000)
+
+
 def evaluate_run(
     run: Run,
     *,
@@ -110,7 +119,7 @@ def evaluate_run(
     data_dir: str | None = None,
     split: str = "test",
     limit: int | None = None,
-    iw_samples: int = 5000,
+    iw_samples: int | None = None,
     batch_size: int = 100,
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
@@ -119,9 +128,11 @@ def evaluate_run(
 
     A static binarization is the same fixed draw the run trained and was tested on; a density likelihood on
     integer-valued pixels is evaluated on dequantized pixels, as it was trained. `limit`: a random subset of that
-    many examples, drawn with `seed` (the report's `subset`). The per-dimension number is bits/dim only where it
+    many examples, drawn with `seed` (the report's `subset`). `iw_samples`: K, default_iw_samples of the kind when
+    None. The per-dimension number is bits/dim only where it
     is one (`per_dim_unit` says what it is; vaekit.evaluate.likelihood.PixelMeasure).
     """
+    iw_samples = default_iw_samples(run.spec.kind) if iw_samples is None else iw_samples
     if iw_samples < 1 or batch_size < 1:
         raise VaekitError(f"--iw-samples and --batch-size must be at least 1, got {iw_samples} and {batch_size}.")
     config = data_config(run, data, data_dir)
