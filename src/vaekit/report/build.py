@@ -5,8 +5,8 @@ report/tables.py, text in report/sequences.py); within a kind they follow from t
 and the KL per dimension need `latent_vector` and `kl_per_dim`; the KL per layer `layers`; the codebook usage
 `codes`. Evaluation reports found in the run directory (`vaekit evaluate ... --out RUN/x.json`) are shown as they
 are; without one, a quick evaluation on a few test examples is made here, and its K and number of examples are
-stated. When every latent
-dimension collapsed, the page says so at the top (vaekit.evaluate.diagnostics.collapse_warning).
+stated. When every latent dimension collapsed, the page says so at the top
+(vaekit.evaluate.diagnostics.collapse_warning).
 """
 
 from __future__ import annotations
