@@ -376,6 +376,8 @@ async function interpolate() {
       a: $("interp-text-a").value, b: $("interp-text-b").value, steps: +$("interp-steps").value, ...decodingOptions(),
     });
     renderSentences($("interp-texts"), out.texts, out.texts.map((_, i) => `  t = ${(i / (out.texts.length - 1)).toFixed(2)}`));
+    $("interp-ends").textContent = `as the model reads them: from "${out.ends[0]}" to "${out.ends[1]}"`;
+    $("interp-ends").hidden = false;
     $("interp-empty").hidden = true;
     return;
   }
