@@ -155,7 +155,9 @@ DATA_CASES = [
     Case(".npz without train/test", npz(a=U8, b=U8), ("x.npz", "train")),
     Case("truncated .npz", truncated_npz, ("x.npz",)),
     Case(".npz with too few labels", npz(train=U8, train_labels=np.zeros(3, np.int64)), ("x.npz", "label")),
-    Case("unknown suffix", raw_file("x.txt", b"1 2 3\n"), ("x.txt", "cannot read")),
+    Case("unknown suffix", raw_file("x.dat", b"1 2 3\n"), ("x.dat", "cannot read")),  # .txt is text (sequences)
+    Case("an empty text file", raw_file("x.txt", b""), ("x.txt", "empty")),
+    Case("a text file of blank lines", raw_file("x.txt", b"\n  \n"), ("x.txt", "no text")),
     Case("images of mixed sizes", image_folder({"a.png": (8, 8), "b.png": (8, 8), "c.png": (10, 8)}), ("size",)),
     Case("a non-image named .png", image_folder({"a.png": (8, 8), "b.png": b"not a png at all"}), ("b.png",)),
     Case("an empty folder", image_folder({}), ("imgs",)),
