@@ -11,7 +11,7 @@ import pytest
 
 from vaekit.report import ReportOptions, build_report, render
 from vaekit.report.options import Context
-from vaekit.report.sequences import collapse_series, homotopy_pairs, sequence_sections
+from vaekit.report.sequences import collapse_curves, collapse_series, homotopy_pairs, sequence_sections
 from vaekit.report.views import load_split
 from vaekit.run import load_run
 from vaekit.views.sequences import decode_texts
@@ -111,10 +111,15 @@ def test_a_homotopy_runs_from_one_test_sentence_to_another_in_the_stated_steps(v
 
 
 def test_the_collapse_curves_say_when_mi_and_au_were_not_logged(vae):
-    _, sections, _ = vae
-    body = sections["KL, mutual information and active units"]
-    assert "holds no I(x; z) or active units" in body  # this run's metrics.jsonl has neither
-    assert "KL, mutual information and active units per epoch" in body  # the KL is drawn
+    run, sections, _ = vae
+    kl_only = collapse_curves([{"epoch": 1, "test_kl": 1.0}, {"epoch": 2, "test_kl": 0.5}])
+    assert "holds no I(x; z) or active units" in kl_only
+    assert "KL, mutual information and active units per epoch" in kl_only  # the KL is drawn
+    no_au = collapse_curves([{"epoch": 1, "test_kl": 1.0, "test_mi": 0.3}])
+    assert "holds no active units (keys au," in no_au
+    assert "holds no" not in collapse_curves([{"epoch": 1, "test_kl": 1.0, "test_mi": 0.3, "test_active_units": 2}])
+    logged = {"test_mi", "test_active_units"} <= run.metrics()[-1].keys()  # as the run's vaekit logs them
+    assert ("holds no" in sections["KL, mutual information and active units"]) is not logged
 
 
 def test_the_collapse_curves_take_mi_and_au_where_logged():

@@ -43,7 +43,7 @@ def sequence_sections(ctx: Context) -> Sections:
     sections.append(("Reconstructions", _reconstructions(run, ctx.data.x[: o.text_rows])))
     ctx.log("homotopies")
     sections.append(("Homotopies", _homotopies(run, ctx.data.x, o.homotopies, o.homotopy_steps)))
-    sections.append(("KL, mutual information and active units", _collapse_curves(run.metrics())))
+    sections.append(("KL, mutual information and active units", collapse_curves(run.metrics())))
     if ctx.ranking is not None:
         sections += kl_section(ctx.ranking)
     return sections
@@ -144,7 +144,7 @@ def collapse_series(metrics: list[dict]) -> dict[str, dict[str, list[tuple[int, 
     return out
 
 
-def _collapse_curves(metrics: list[dict]) -> str:
+def collapse_curves(metrics: list[dict]) -> str:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
