@@ -260,3 +260,57 @@ def test_a_table_report_renders_every_figure(browser, runs, tmp_path):
     widths = {round(m.size["width"]) for m in marginals}
     assert len(marginals) == 5 and min(widths) >= 250  # laid out in a grid, none squashed
     assert console_errors(browser) == []
+
+
+def test_a_text_run_decodes_sentences_and_encodes_a_typed_one(browser, runs):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    with served(create_app(load_run(runs("text")))) as port:
+        console_errors(browser)  # what earlier pages left
+        browser.get(f"http://127.0.0.1:{port}/")
+        wait(browser, lambda d: d.execute_script("return document.body.dataset.ready === '1' && state.map !== null"))
+        sentence = browser.find_element(By.ID, "decoded-text")
+        wait(browser, lambda d: sentence.is_displayed() and sentence.text != "")
+        assert "log p(x|z)" in sentence.get_attribute("title")
+        for hidden in ("own-panel", "codes-panel", "decoded", "interp-a-label", "beam-width-label"):
+            assert browser.find_element(By.ID, hidden).is_displayed() is False
+
+        Select(browser.find_element(By.ID, "decoding")).select_by_value("beam")  # decodes again, by beam search
+        wait(browser, lambda d: d.find_element(By.ID, "beam-width-label").is_displayed())
+        wait(browser, lambda d: d.execute_script("return !decoding"))
+        sliders = browser.find_elements(By.CSS_SELECTOR, "#sliders input[type=range]")
+        assert len(sliders) == 3
+        sliders[0].send_keys(*[Keys.ARROW_RIGHT] * 50)
+        wait(browser, lambda d: d.find_element(By.ID, "decode-ms").text.startswith("decoded"))
+
+        typed = browser.find_element(By.ID, "own-text")
+        typed.send_keys("the cat zorblax <b>")
+        browser.find_element(By.ID, "text-go").click()
+        wait(browser, lambda d: d.find_element(By.ID, "text-result").is_displayed())
+        assert browser.find_element(By.ID, "text-seen").text == "the cat <unk> < b >"  # shown as text, not markup
+        assert [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#text-seen .unk")] == ["<unk>"]
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#text-neighbours li")) == 5
+
+        wait(browser, lambda d: d.find_element(By.ID, "interp-text-a").get_attribute("value") != "")
+        browser.find_element(By.ID, "interp-go").click()
+        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#interp-texts li")) == 8)
+        assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None
+        assert console_errors(browser) == []
+        assert only_local_requests(browser, f"http://127.0.0.1:{port}") == []
+
+
+def test_a_text_report_renders_with_no_network_request(browser, runs, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    out = write_report(load_run(runs("text")), tmp_path / "report.html", ReportOptions(quick_examples=20))
+    console_errors(browser)
+    browser.get(out.as_uri())
+    wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+    images = browser.find_elements(By.TAG_NAME, "img")
+    assert len(images) == 3  # training curves, the KL / MI / AU curves, KL per dimension
+    assert all(browser.execute_script("return arguments[0].naturalWidth", i) > 0 for i in images)
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert "a < b > dog & a bird" in text and "Homotopies" in text  # the sentences as text
+    assert console_errors(browser) == []

@@ -1,5 +1,6 @@
-"""Tiny runs that the report and explorer tests share: on the bundled digits (8x8, labelled, no download), and on a
-small table made here (people.csv: real, count, binary and categorical columns and a label column)."""
+"""Tiny runs that the report and explorer tests share: on the bundled digits (8x8, labelled, no download), on a
+small table made here (people.csv: real, count, binary and categorical columns and a label column), and on a small
+text file made here (sentences.txt: two templates, one with markup characters that a page must escape)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,34 @@ TABLES = {
     # beta = 50 drives every latent dimension's KL to ~0: posterior collapse, said out loud by the report
     "table-collapsed": [*TABLE, "objective.beta=50", "train.epochs=20"],
 }
+RECURRENT = [
+    "model.network.type=recurrent",
+    "model.likelihood.type=tokens",
+    "model.network.cell=gru",
+    "model.network.hidden=[16]",
+    "model.network.embedding_dim=8",
+]
+TEXT = [
+    "data.test_fraction=0.25",
+    "train.epochs=2",
+    "train.batch_size=16",
+    "train.progress=false",
+    "train.num_sample_images=4",
+]
+TEXTS = {
+    "text": [*TEXT, "model.latent_dim=3", *RECURRENT],
+    "text-lm": [*TEXT, "model.type=lm", *RECURRENT[2:]],
+}
 _made: dict[tuple[Path, str], Path] = {}
+
+
+def sentences(n: int = 80) -> list[str]:
+    """Two templates of sentences; the second holds <b> and &, which a page shows as text, never as markup."""
+    things = ["mat", "hat", "rug", "park", "lake", "tree", "house"]
+    return [
+        f"the cat sat on the {things[i % 7]}" if i % 2 else f"a <b> dog & a bird ran to the {things[i % 5]} today"
+        for i in range(n)
+    ]
 
 
 def people(n: int = 120, seed: int = 0) -> pd.DataFrame:
@@ -75,7 +103,11 @@ def tiny_run(root: Path, kind: str) -> Path:
     key = (root, kind)
     if key not in _made:
         out = root / kind
-        overrides = [*COMMON, *MODELS[kind]] if kind in MODELS else [*TABLES[kind]]
+        overrides = [*COMMON, *MODELS[kind]] if kind in MODELS else [*TABLES.get(kind, TEXTS.get(kind, []))]
+        if kind in TEXTS:
+            file = root / "sentences.txt"
+            file.write_text("\n".join(sentences()) + "\n")
+            overrides.append(f"data.source={file}")
         if kind in TABLES:
             file = root / "people.csv"
             people().to_csv(file, index=False)

@@ -1,8 +1,9 @@
 """The explorer's web app: one page (static/, ours, no CDN) and a JSON API over an `Explorer`.
 
 Security: the run directory is fixed when the app is made; no request names a file or carries code. Request
-bodies are read up to MAX_BODY bytes, uploaded images up to MAX_IMAGE_SIDE pixels a side, counts are bounded,
-and every field is checked: bad input gets a 4xx with {"error": message}, and the server goes on serving.
+bodies are read up to MAX_BODY bytes, uploaded images up to MAX_IMAGE_SIDE pixels a side, typed text up to
+MAX_TEXT_CHARS characters (tokenized, never evaluated), counts and beam widths are bounded, and every field is
+checked: bad input gets a 4xx with {"error": message}, and the server goes on serving.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from vaekit.errors import VaekitError
+from vaekit.explore.sequences import MAX_BEAM_WIDTH, MAX_NEIGHBOURS, MAX_TEXT_CHARS, Decoding
 from vaekit.explore.state import Explorer, image_to_tensor
 from vaekit.run import Run
+from vaekit.views import view_of
 
 MAX_BODY = 2_000_000  # bytes of a request body (a drawn 280x280 PNG is ~20 kB)
 MAX_IMAGE_SIDE = 1024  # pixels, each side of an uploaded image
@@ -123,6 +126,16 @@ def choice(data: dict, name: str, options: tuple[str, ...], default: str) -> str
     return value
 
 
+def text_field(data: dict, name: str) -> str:
+    """data[name] as a non-empty string of at most MAX_TEXT_CHARS characters (a sentence to tokenize)."""
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"'{name}' is required: a sentence (text of 1 to {MAX_TEXT_CHARS} characters).")
+    if len(value) > MAX_TEXT_CHARS:
+        raise BadRequest(f"'{name}' is {len(value)} characters long: at most {MAX_TEXT_CHARS}.", 413)
+    return value
+
+
 def grid(data: dict, name: str, shape: tuple[int, int], low: int, high: int) -> torch.Tensor:
     """data[name] as an (h, w) grid of integers in [low, high]: an int64 tensor."""
     value = data.get(name)
@@ -171,15 +184,32 @@ def create_app(run: Run, explorer: Explorer | None = None) -> Starlette:
             model_type = run.config.model.type
             raise BadRequest(f"{what} needs a model with {capability}; this run's model.type is {model_type}.", 404)
 
+    def data_words() -> str:
+        return f"{run.spec.kind} data ({view_of(run.spec).shape_text(run.spec)})"
+
     def needs_images(what: str) -> None:
-        # refused before the body is read: nothing a table run could do with it
+        # refused before the body is read: nothing a table or text run could do with it
         if not ex.kind.image_tools:
             word = run.spec.facts.example_word
             raise BadRequest(
-                f"{what} needs a run on images; this run models {word}s of a table ({run.spec.event_shape[0]} "
-                f"columns). Pick a test {word} on the map or move the sliders instead.",
+                f"{what} needs a run on images; this run models {data_words()}. Pick a test {word} on the map or move "
+                "the sliders instead.",
                 404,
             )
+
+    def needs_text(what: str) -> None:
+        if not ex.kind.text_tools:
+            raise BadRequest(f"{what} needs a run on text; this run models {data_words()}.", 404)
+
+    def decoding_of(data: dict) -> Decoding | None:
+        """How to decode a sentence: 'decoding' (greedy | beam) and 'beam_width'; refused by kinds without a choice."""
+        if not ex.kind.decodings:
+            if "decoding" in data or "beam_width" in data:
+                raise BadRequest(f"this run's {run.spec.facts.example_word}s have one decoding: give no 'decoding'.")
+            return None
+        method = choice(data, "decoding", ex.kind.decodings, ex.kind.decodings[0])
+        width = integer(data, "beam_width", 1, MAX_BEAM_WIDTH, default=4)
+        return Decoding(method, width if method == "beam" else 1)
 
     def label_of(data: dict) -> int | None:
         if not ex.num_classes:
@@ -209,12 +239,12 @@ def create_app(run: Run, explorer: Explorer | None = None) -> Starlette:
     async def decode(request: Request) -> Response:
         needs("latent_vector", "decoding a latent vector")
         data = await read_json(request)
-        z, label = latent(data), label_of(data)
+        z, label, decoding = latent(data), label_of(data), decoding_of(data)
         seed = None
         if data.get("resample") is not None:
             needs("layers", "redrawing lower layers")
             seed = integer(data, "resample", 0, 2**31 - 1)
-        return JSONResponse(await run_in_threadpool(ex.decode, z, label, seed))
+        return JSONResponse(await run_in_threadpool(ex.decode, z, label, seed, decoding))
 
     async def latent_map(request: Request) -> Response:
         needs("latent_vector", "the latent map")
@@ -243,6 +273,24 @@ def create_app(run: Run, explorer: Explorer | None = None) -> Starlette:
         seed = integer(data, "seed", 0, 2**31 - 1, default=0)
         label = label_of(data)
         return JSONResponse(await run_in_threadpool(ex.own_image, x, draws, seed, label))
+
+    async def own_text(request: Request) -> Response:
+        needs_text("encoding a typed sentence (and finding its nearest training sentences)")
+        needs("latent_vector", "encoding a typed sentence")
+        data = await read_json(request)
+        text = text_field(data, "text")
+        neighbours = integer(data, "neighbours", 1, MAX_NEIGHBOURS, default=5)
+        decoding = decoding_of(data)
+        return JSONResponse(await run_in_threadpool(ex.own_text, text, neighbours, decoding))
+
+    async def interpolate_text(request: Request) -> Response:
+        needs_text("interpolating between typed sentences")
+        needs("latent_vector", "interpolation")
+        data = await read_json(request)
+        a, b = text_field(data, "a"), text_field(data, "b")
+        steps = integer(data, "steps", 2, MAX_STEPS, default=8)
+        decoding = decoding_of(data)
+        return JSONResponse(await run_in_threadpool(ex.interpolate_texts, a, b, steps, decoding))
 
     def code_grid(data: dict, name: str) -> torch.Tensor:
         return grid(data, name, tuple(run.model.code_shape), 0, run.model.num_codes - 1)
@@ -275,6 +323,8 @@ def create_app(run: Run, explorer: Explorer | None = None) -> Starlette:
         Route("/api/test", test_image, methods=["POST"]),
         Route("/api/interpolate", interpolate, methods=["POST"]),
         Route("/api/image", own_image, methods=["POST"]),
+        Route("/api/text", own_text, methods=["POST"]),
+        Route("/api/interpolate_text", interpolate_text, methods=["POST"]),
         Route("/api/decode_codes", decode_codes, methods=["POST"]),
         Route("/api/resample_codes", resample_codes, methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),

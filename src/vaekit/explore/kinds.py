@@ -4,6 +4,8 @@ image   examples as PNG data: URIs (the page scales them up, pixelated); a decod
         uploading an image, its nearest training images
 table   examples as rows in the table's own units (categories by name); beside a decoded row, one bar per column:
         where a real or count value lies between the test split's min and max, the probability of each category
+sequence  sentences, decoded with the run's tokenizer (greedy or beam search); a typed sentence encoded, its nearest
+        training sentences, homotopies between two typed sentences (vaekit.explore.sequences)
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch.distributions import Distribution
 
+from vaekit.explore import sequences
 from vaekit.plotting import image_grid
 from vaekit.report.views import load_split, png_uri
 from vaekit.views.tables import category_probabilities, column_bars, column_ranges, rows_json
@@ -38,9 +41,13 @@ class ExploreKind:
     prepare: Callable[[Explorer], None]  # what the kind keeps from the data at startup
     example: Callable[[Explorer, torch.Tensor], dict]  # one example (1, *event_shape) -> what the page shows of it
     path: Callable[[Explorer, torch.Tensor], dict]  # decoded points of a path (K, *event_shape), in order
-    decoded: Callable[[Explorer, Distribution], dict]  # p(x|z) of one z (batch (1,)) -> what the page shows
+    # p(x|z) of one z (batch (1,)), and how to decode it (a kind with `decodings`; None: its default) -> what the
+    # page shows
+    decoded: Callable[[Explorer, Distribution, sequences.Decoding | None], dict]
     map_grid: Callable[[Explorer, Distribution], str | None]  # p(x|z) over the map's grid (G G,) -> a picture
     info: Callable[[Explorer], dict]  # what the page needs to lay itself out
+    decodings: tuple[str, ...] = ()  # the ways a decode request may choose (the first the default); () none
+    text_tools: bool = False  # the page's "Your sentence" panel and homotopies between typed sentences
 
 
 def _prepare_images(ex: Explorer) -> None:
@@ -52,7 +59,7 @@ def _prepare_table(ex: Explorer) -> None:
     ex.ranges = column_ranges(ex.run.spec, ex.test.x.cpu())  # the ends of the bars: the test split's min and max
 
 
-def _table_decoded(ex: Explorer, px_z: Distribution) -> dict:
+def _table_decoded(ex: Explorer, px_z: Distribution, decoding=None) -> dict:
     spec = ex.run.spec
     point = px_z.mean  # (1, D) point values in the model's numbers
     row = rows_json(spec, point)[0]
@@ -76,7 +83,7 @@ KINDS: dict[str, ExploreKind] = {
         prepare=_prepare_images,
         example=lambda ex, x: {"image": uri(x)},
         path=lambda ex, x: {"images": uri(x, nrow=x.shape[0], pad=1)},
-        decoded=lambda ex, px_z: {"image": uri(px_z.mean)},
+        decoded=lambda ex, px_z, decoding=None: {"image": uri(px_z.mean)},
         map_grid=lambda ex, px_z: uri(px_z.mean, nrow=round(px_z.batch_shape[0] ** 0.5)),
         info=lambda ex: {},
     ),
@@ -88,5 +95,16 @@ KINDS: dict[str, ExploreKind] = {
         decoded=_table_decoded,
         map_grid=lambda ex, px_z: None,  # a grid of decoded rows would not fit on the map: a click shows a row
         info=_table_info,
+    ),
+    "sequence": ExploreKind(
+        image_tools=False,
+        prepare=sequences.prepare,
+        example=lambda ex, x: {"text": sequences.decode_texts(ex.run.spec, x)[0]},
+        path=lambda ex, x: {"texts": sequences.decode_texts(ex.run.spec, x)},
+        decoded=sequences.decoded,
+        map_grid=lambda ex, px_z: None,  # sentences do not tile a plane: a click shows one
+        info=sequences.info,
+        decodings=sequences.DECODINGS,
+        text_tools=True,
     ),
 }

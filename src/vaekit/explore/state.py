@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from vaekit.explore import sequences
 from vaekit.explore.kinds import KINDS, uri
 from vaekit.report.views import LatentRanking, SplitData, load_split, rank_latents
 from vaekit.run import Run
@@ -104,6 +105,7 @@ class Explorer:
             "kind": run.spec.kind,
             "example_word": run.spec.facts.example_word,
             "image_tools": self.kind.image_tools,
+            "text_tools": self.kind.text_tools,
             "model_type": run.config.model.type,
             "capabilities": sorted(self.caps),
             "data": run.config.data.source,
@@ -144,14 +146,20 @@ class Explorer:
     def cond(self, label: int | None, num: int) -> dict[str, torch.Tensor]:
         return self.run.cond(self.labels(label, num), num)
 
-    def decode(self, z: list[float], label: int | None = None, resample: int | None = None) -> dict:
+    def decode(
+        self,
+        z: list[float],
+        label: int | None = None,
+        resample: int | None = None,
+        decoding: sequences.Decoding | None = None,
+    ) -> dict:
         """Decode one latent vector; a hierarchical model's lower layers at their prior means, or redrawn with
-        seed `resample`."""
+        seed `resample`; a sentence as `decoding` says (greedy by default)."""
         start = time.perf_counter()
         with self.lock, torch.no_grad():
             zt = torch.tensor([z], dtype=torch.float32, device=self.run.device)  # (1, D)
             g = None if resample is None else torch.Generator(device=self.run.device).manual_seed(resample)
-            out = self.kind.decoded(self, self.run.likelihood_at(zt, g, self.labels(label, 1)))
+            out = self.kind.decoded(self, self.run.likelihood_at(zt, g, self.labels(label, 1)), decoding)
         return {**out, "ms": 1000 * (time.perf_counter() - start)}
 
     def map_view(self, label: int | None = None) -> dict:
@@ -233,6 +241,20 @@ class Explorer:
                 out["codes"] = codes[0].tolist()
                 out["reconstruction"] = uri(model.decode_codes(codes))
         return out
+
+    # Uses of typed text (a sequence run).
+
+    def own_text(self, text: str, neighbours: int, decoding: sequences.Decoding) -> dict:
+        """A typed sentence encoded, decoded back, and its nearest training sentences (vaekit.explore.sequences)."""
+        start = time.perf_counter()
+        with self.lock, torch.no_grad():
+            out = sequences.own_text(self, text, neighbours, decoding)
+        return {**out, "ms": 1000 * (time.perf_counter() - start)}
+
+    def interpolate_texts(self, a: str, b: str, steps: int, decoding: sequences.Decoding) -> dict:
+        """The homotopy between two typed sentences (vaekit.explore.sequences)."""
+        with self.lock, torch.no_grad():
+            return sequences.interpolate_texts(self, a, b, steps, decoding)
 
     # Uses of a code map.
 

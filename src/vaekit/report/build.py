@@ -1,11 +1,12 @@
 """`vaekit report`: one self-contained HTML page about a run (images inline as data: URIs, nothing fetched).
 
 The sections that show examples are the kind's (`KINDS`, keyed by `spec.kind`: images in report/images.py, tables in
-report/tables.py); within a kind they follow from the model's capabilities: traversals and the KL per dimension need
-`latent_vector` and `kl_per_dim`; the KL per layer `layers`; the codebook usage `codes`. Evaluation reports found
-in the run directory (`vaekit evaluate ... --out RUN/x.json`) are shown as they are; without one, a quick
-evaluation on a few test examples is made here, and its K and number of examples are stated. When every latent
-dimension collapsed, the page says so at the top (vaekit.evaluate.diagnostics.collapse_warning).
+report/tables.py, text in report/sequences.py); within a kind they follow from the model's capabilities: traversals
+and the KL per dimension need `latent_vector` and `kl_per_dim`; the KL per layer `layers`; the codebook usage
+`codes`. Evaluation reports found in the run directory (`vaekit evaluate ... --out RUN/x.json`) are shown as they
+are; without one, a quick evaluation on a few test examples is made here, and its K and number of examples are
+stated. When every latent dimension collapsed, the page says so at the top
+(vaekit.evaluate.diagnostics.collapse_warning).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from vaekit.evaluate.report import summary_rows
 from vaekit.report.html import esc, img, table
 from vaekit.report.images import image_sections
 from vaekit.report.options import Context, ReportOptions, Sections
+from vaekit.report.sequences import sequence_evaluation, sequence_sections, sequence_shape
 from vaekit.report.tables import per_column_reconstruction, table_sections, table_shape
 from vaekit.report.views import bar_chart, figure_uri, json_reports, load_split, rank_latents
 from vaekit.run import CONFIG, Run
@@ -43,6 +45,7 @@ class ReportKind:
 KINDS: dict[str, ReportKind] = {
     "image": ReportKind(image_sections, lambda run: f"{run.data_shape} (C, H, W)", lambda run, evaluation: ""),
     "table": ReportKind(table_sections, table_shape, per_column_reconstruction),
+    "sequence": ReportKind(sequence_sections, sequence_shape, sequence_evaluation),
 }
 
 
@@ -202,6 +205,10 @@ nav a{margin-right:1em}
 table.rows th,table.rows td{border-bottom:1px solid #e4e4e4;padding:.15em .6em;text-align:right;white-space:nowrap}
 table.rows th{background:#f3f3f3;font-weight:500}table.paired tbody tr:nth-child(4n+1),
 table.paired tbody tr:nth-child(4n+2){background:#f7f9fc}
+table.sentences{border-collapse:collapse;font-size:.9em;margin:.4em 0 1em;width:100%}
+table.sentences th,table.sentences td{border-bottom:1px solid #e4e4e4;padding:.2em .7em;text-align:left;
+vertical-align:top}
+table.sentences th{background:#f3f3f3;font-weight:500}table.sentences td:first-child{color:#777;white-space:nowrap}
 """
 
 

@@ -21,6 +21,10 @@ class ReportOptions:
     quick_iw_samples: int = 100
     table_samples: int = 2000  # rows drawn from a table run for its marginals and correlations
     table_rows_shown: int = 10  # sampled rows (and test rows with their reconstructions) printed as a table
+    text_rows: int = 10  # sampled sentences, and test sentences with their reconstructions
+    temperature: float = 1.0  # of the sampled sentences (1: the model's own distribution; towards 0: greedy)
+    homotopies: int = 2  # pairs of test sentences joined by a homotopy
+    homotopy_steps: int = 7  # points decoded on each
 
 
 @dataclass

@@ -3,7 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-const state = { info: null, z: [], label: 0, map: null, mapTicks: null, ownZ: null, codes: null, mask: null, seed: 1, resamples: 0 };
+const state = { info: null, z: [], label: 0, map: null, mapTicks: null, ownZ: null, textZ: null, codes: null, mask: null, seed: 1, resamples: 0 };
 
 function showError(message) {
   const box = $("error");
@@ -58,8 +58,42 @@ const VIEWS = {
       $("interp-empty").hidden = true;
     },
   },
+  sequence: {
+    decoded: (out) => {
+      const box = $("decoded-text");
+      box.textContent = out.text || "(the empty sentence)";
+      box.title = `log p(x|z) = ${out.log_prob.toFixed(2)} nats, ${out.tokens} tokens with <eos>`;
+      box.hidden = false;
+    },
+    clicked: (out) => {
+      $("clicked-sentence").textContent = out.text;
+      $("clicked-recon").textContent = out.decoded.text || "(the empty sentence)";
+      $("clicked-text").hidden = false;
+    },
+    path: (out) => {
+      renderSentences($("interp-texts"), out.texts);
+      $("interp-empty").hidden = true;
+    },
+  },
 };
 const view = () => VIEWS[state.info.kind];
+
+// Sentences as an ordered list; text only (textContent), never markup.
+function renderSentences(list, texts, extra) {
+  list.replaceChildren(...texts.map((t, i) => {
+    const item = cell("li", t || "(the empty sentence)");
+    if (extra) item.append(cell("span", extra[i], "meta"));
+    return item;
+  }));
+  list.hidden = false;
+}
+
+// How a sentence is decoded (a sequence run): greedy, or beam search with the chosen number of beams.
+function decodingOptions() {
+  if (!state.info.decodings) return {};
+  const method = $("decoding").value;
+  return method === "beam" ? { decoding: method, beam_width: Math.max(1, Math.min(state.info.max_beam_width, +$("beam-width").value || 1)) } : { decoding: method };
+}
 
 // A table's values: whole numbers as they are, others to 4 significant digits; categories by name.
 function formatValue(v) {
@@ -143,7 +177,7 @@ async function decode(extra) {
   if (decoding) { pending = true; return; }
   decoding = true;
   try {
-    const out = await api("/api/decode", withLabel({ z: state.z, ...(extra || {}) }));
+    const out = await api("/api/decode", withLabel({ z: state.z, ...decodingOptions(), ...(extra || {}) }));
     view().decoded(out);
     $("decode-ms").textContent = `decoded in ${out.ms.toFixed(1)} ms (server)`;
   } finally {
@@ -156,7 +190,10 @@ function buildSliders(latent) {
   const box = $("sliders");
   box.innerHTML = "";
   const what = latent.score_kind === "kl" ? "KL (nats)" : "variance of the posterior means";
-  const follows = state.info.kind === "table" ? "The decoded row (each column's point value; bars: where it lies between the test split's min and max, or each category's probability)" : "The image";
+  const follows = {
+    table: "The decoded row (each column's point value; bars: where it lies between the test split's min and max, or each category's probability)",
+    sequence: "The decoded sentence (greedy, or the best of a beam search; hover it for its log p(x|z))",
+  }[state.info.kind] || "The image";
   $("sliders-hint").textContent = `${latent.dim} dimensions, by decreasing ${what}; greyed: collapsed (carry no information about x). ${follows} updates as a slider moves.`;
   const header = document.createElement("div");
   header.className = "slider header";
@@ -334,10 +371,39 @@ function mapClick(event) {
 }
 
 async function interpolate() {
+  if (state.info.text_tools) {
+    const out = await api("/api/interpolate_text", {
+      a: $("interp-text-a").value, b: $("interp-text-b").value, steps: +$("interp-steps").value, ...decodingOptions(),
+    });
+    renderSentences($("interp-texts"), out.texts, out.texts.map((_, i) => `  t = ${(i / (out.texts.length - 1)).toFixed(2)}`));
+    $("interp-ends").textContent = `as the model reads them: from "${out.ends[0]}" to "${out.ends[1]}"`;
+    $("interp-ends").hidden = false;
+    $("interp-empty").hidden = true;
+    return;
+  }
   const out = await api("/api/interpolate", {
     a: +$("interp-a").value, b: +$("interp-b").value, steps: +$("interp-steps").value, mode: $("interp-mode").value,
   });
   view().path(out);
+}
+
+// Your sentence: tokenized with the run's tokenizer, encoded; its decoding and nearest training sentences.
+async function encodeText() {
+  const count = Math.max(1, Math.min(state.info.max_neighbours, +$("own-neighbours-count").value || 5));
+  const out = await api("/api/text", { text: $("own-text").value, neighbours: count, ...decodingOptions() });
+  $("text-result").hidden = false;
+  $("text-empty").hidden = true;
+  const seen = $("text-seen");
+  seen.replaceChildren(...out.tokens.flatMap((t, i) => {
+    const span = cell("span", t.as, t.unk ? "unk" : "");
+    if (t.unk) span.title = `"${t.text}" is not in the vocabulary`;
+    return i ? [document.createTextNode(" "), span] : [span];
+  }));
+  const unknown = out.tokens.filter((t) => t.unk).map((t) => t.text);
+  $("text-unknown").textContent = unknown.length ? `${unknown.length} of ${out.tokens.length} tokens outside the vocabulary, read as <unk>: ${unknown.join(", ")}` : `${out.tokens.length} tokens, all in the vocabulary`;
+  $("text-recon").textContent = out.reconstruction.text || "(the empty sentence)";
+  renderSentences($("text-neighbours"), out.neighbours.map((n) => n.text), out.neighbours.map((n) => `  ${n.distance.toFixed(3)} (training sentence ${n.index})`));
+  state.textZ = out.z;
 }
 
 // Your image: a drawing canvas or an uploaded file, sent as a PNG data: URI.
@@ -441,7 +507,7 @@ async function main() {
   state.info = info;
   document.title = `vaekit explore: ${info.run}`;
   $("run-name").textContent = info.run;
-  const shape = info.kind === "table" ? `(${info.columns.length} columns)` : info.data_shape.join("x");
+  const shape = { table: `(${info.columns && info.columns.length} columns)`, sequence: `(sentences of up to ${info.max_length} tokens, ${info.vocab_size}-token ${info.tokenizer} vocabulary)` }[info.kind] || info.data_shape.join("x");
   $("run-info").textContent = `${info.model_type} on ${info.data} ${shape}; capabilities: ${info.capabilities.join(", ") || "none"}; ${info.num_test} test ${info.example_word}s.` + (info.prior_note ? ` Note: ${info.prior_note}` : "");
   for (const word of document.querySelectorAll(".word")) word.textContent = info.example_word;
   document.body.classList.add(`kind-${info.kind}`);
@@ -478,6 +544,31 @@ async function main() {
     $("codes-resample").addEventListener("click", resampleCodes);
     $("codes-unmask").addEventListener("click", () => { state.mask = state.codes.map((r) => r.map(() => 0)); renderCodes(); });
     loadCodes();
+  }
+  if (info.decodings && caps.has("latent_vector")) {
+    $("decoding-picker").hidden = false;
+    $("beam-width").max = info.max_beam_width;
+    const changed = () => { $("beam-width-label").hidden = $("decoding").value !== "beam"; decode(); };
+    $("decoding").addEventListener("change", changed);
+    $("beam-width").addEventListener("change", () => decode());
+  }
+  if (info.text_tools && caps.has("latent_vector")) {
+    $("text-panel").hidden = false;
+    $("text-hint").textContent = `Tokenized with the run's ${info.tokenizer} tokenizer${info.lowercase ? " (lowercased)" : ""}: at most ${info.max_length - 1} tokens. Nearest neighbours among ${info.num_train} training sentences.`;
+    $("text-go").addEventListener("click", encodeText);
+    $("own-text").addEventListener("keydown", (e) => { if (e.key === "Enter") encodeText(); });
+    $("text-load").addEventListener("click", () => state.textZ && setZ(state.textZ));
+    for (const id of ["interp-a-label", "interp-b-label", "interp-mode-label"]) $(id).hidden = true;
+    for (const id of ["interp-text-a-label", "interp-text-b-label"]) $(id).hidden = false;
+    $("interp-steps").value = 8;
+    $("interp-hint").textContent = "A homotopy (Bowman et al. 2016): sentences decoded on the straight line between the posterior means of two sentences. Type any two; they start as test sentences 0 and 1.";
+    $("interp-empty").textContent = "Press interpolate: the decoded path between the two sentences appears here.";
+    const [a, b] = await Promise.all([0, Math.min(1, info.num_test - 1)].map((index) => api("/api/test", { index })));
+    $("interp-text-a").value = a.text;
+    $("interp-text-b").value = b.text;
+  }
+  if (info.kind === "sequence" && !caps.has("latent_vector")) {
+    $("run-info").textContent += ` A ${info.model_type} has no latent z: nothing to slide, map, encode or interpolate (its report shows its samples and its exact NLL).`;
   }
   if (info.image_tools) {
     $("own-panel").hidden = false;
