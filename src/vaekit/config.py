@@ -618,6 +618,7 @@ class SequenceDataConfig(DataConfig):
     column: str | None = None  # the text column of a table file
     lowercase: bool = False
     bucket: bool = True  # batches of similar length (each trimmed to its longest row); false: random batches
+    train_limit: int = setting(0, non_negative)  # at most this many training examples, a seeded random subset (0: all)
 
     def check(self) -> None:
         if self.lowercase and self.tokenizer == "smiles":

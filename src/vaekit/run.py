@@ -36,6 +36,7 @@ from vaekit.errors import ConfigError, DataError, RunError, VaekitError
 from vaekit.evaluate.imputation import draw_imputations, draw_spread, impute_rows
 from vaekit.evaluate.likelihood import IwScores, iw_scores
 from vaekit.models import build_code_prior, build_model, capabilities, model_entry, require
+from vaekit.nn.tokens import Decoding
 from vaekit.spec import DataSpec
 from vaekit.train.checkpoint import load_weights
 from vaekit.train.distributed import resolve_device
@@ -199,10 +200,32 @@ class Run:
             raise DataError(f"run '{self.path}' is conditioned on labels: give the labels of the images (y=...).")
         return self.cond(y, x.shape[0])
 
-    def sample(self, num: int, generator: torch.Generator | None = None, y: torch.Tensor | None = None) -> torch.Tensor:
+    def check_decoding(self, decoding: Decoding | None) -> None:
+        """A choice of decoding is a text run's: refused, with what to do, by a run on other data."""
+        if decoding is not None and self.spec.kind != "sequence":
+            raise VaekitError(
+                f"run '{self.path}' models {self.spec.facts.example_word}s, which have one decoding: --decode, "
+                "--beam-width and --temperature choose how sentences are read off p(x|z), for a run on text. Leave "
+                "them out."
+            )
+
+    @torch.no_grad()
+    def sample(
+        self,
+        num: int,
+        generator: torch.Generator | None = None,
+        y: torch.Tensor | None = None,
+        decoding: Decoding | None = None,
+    ) -> torch.Tensor:
         """Samples, z ~ p(z): images as the means of p(x|z), (num, C, H, W); rows of a table drawn from p(x|z),
-        (num, D) in the model's numbers (vaekit.data.tables.decode_rows gives them in the table's units). A
-        conditional model draws class y[i] for sample i."""
+        (num, D) in the model's numbers (vaekit.data.tables.decode_rows gives them in the table's units); sentences
+        drawn from p(x|z) token by token, (num, T), or read off p(x|z) by `decoding` (a text run's: a temperature,
+        greedy, beam search). A conditional model draws class y[i] for sample i."""
+        if decoding is not None:
+            self.check_decoding(decoding)
+            cond = self.cond(y, num)
+            z = self.model.prior(**cond).sample((num,), generator=generator)  # (num, D), as model.draw draws it
+            return decoding.rows(self.model.likelihood(z, **cond), generator)
         if self.spec.facts.sample_draws:
             return self.model.draw(num, generator, **self.cond(y, num))
         return self.model.sample(num, generator, **self.cond(y, num))
@@ -239,6 +262,17 @@ class Run:
         layers = self.model.descend(None, (), generator, given=given, use_mean=generator is None)
         return self.model.likelihood(torch.cat(layers.z, dim=-1), **cond)
 
+    def decode(
+        self,
+        z: torch.Tensor,
+        decoding: Decoding,
+        generator: torch.Generator | None = None,
+        y: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Sentences (N, T) int64 read off p(x|z) at latent vectors z (N, D) by `decoding` (a text run's)."""
+        self.check_decoding(decoding)
+        return decoding.rows(self.likelihood_at(z, y=y), generator)
+
     def encode_codes(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
         """Code maps (N, h, w) int64 of a model with a discrete latent grid (`codes`: the VQ-VAE)."""
         self.require("codes", "encoding to code maps")
@@ -246,9 +280,24 @@ class Run:
         return torch.cat([self.model.encode_codes(b) for b in x.split(batch_size)])
 
     def reconstruct(
-        self, x: torch.Tensor, generator: torch.Generator | None = None, y: torch.Tensor | None = None
+        self,
+        x: torch.Tensor,
+        generator: torch.Generator | None = None,
+        y: torch.Tensor | None = None,
+        decoding: Decoding | None = None,
     ) -> torch.Tensor:
+        """The mean of p(x|z) at the posterior mean of z (at a posterior draw when a generator is given); a text
+        run's sentences read off p(x|z) at the posterior mean by `decoding` (greedy by default)."""
+        if getattr(self.model, "latent_dim", None) == 0:
+            raise VaekitError(
+                f"run '{self.path}' is a model.type={self.config.model.type}, which has no z to reconstruct through: "
+                "it would write the same sentence for every input. Reconstruct with a run of a VAE; sample from "
+                "this one."
+            )
         x = self.check_data(x)
+        if decoding is not None:
+            self.check_decoding(decoding)
+            return self.decode(self.encode(x, y=y), decoding, generator, y)
         return self.model.reconstruct(x, generator, **self.labels_of(x, y))
 
     def _incomplete_rows(self, frame: pd.DataFrame, source: str) -> tuple[torch.Tensor, dict]:

@@ -13,6 +13,19 @@ def _repeat(cond: dict[str, torch.Tensor] | None, index: int, num: int) -> dict[
 
 
 @torch.no_grad()
+def latent_path(
+    model, x_a: torch.Tensor, x_b: torch.Tensor, steps: int, cond: dict[str, torch.Tensor] | None = None
+) -> torch.Tensor:
+    """`steps` evenly spaced points of the straight line between the posterior means of x_a and x_b (each one
+    example, e.g. (C, H, W) or a sentence's (T,)), both ends included: (steps, D). For a model with the
+    `latent_vector` capability; `cond`: the two examples' conditioning, each (2, ...). A homotopy between two
+    sentences (Bowman et al. 2016) decodes this path."""
+    z = model.encode(torch.stack([x_a, x_b]), **(cond or {}))  # (2, D)
+    t = torch.linspace(0, 1, steps, device=z.device, dtype=z.dtype).unsqueeze(1)  # (K, 1)
+    return (1 - t) * z[0] + t * z[1]  # (K, D)
+
+
+@torch.no_grad()
 def interpolate(
     model, x_a: torch.Tensor, x_b: torch.Tensor, steps: int, cond: dict[str, torch.Tensor] | None = None
 ) -> torch.Tensor:
@@ -22,9 +35,7 @@ def interpolate(
     conditional model's labels); the path is decoded with the first image's. Returns (steps, C, H, W), the
     first and last decoded from the two endpoints' latent means.
     """
-    z = model.encode(torch.stack([x_a, x_b]), **(cond or {}))  # (2, D)
-    t = torch.linspace(0, 1, steps, device=z.device, dtype=z.dtype).unsqueeze(1)  # (K, 1)
-    path = (1 - t) * z[0] + t * z[1]  # (K, D)
+    path = latent_path(model, x_a, x_b, steps, cond)  # (K, D)
     return model.decode(path, **_repeat(cond, 0, steps))
 
 

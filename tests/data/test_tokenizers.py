@@ -57,6 +57,16 @@ def test_unknown_words_are_unk_and_decoded_as_such() -> None:
     assert tokenizer.decode(ids) == "a <unk> hat"
 
 
+@pytest.mark.parametrize("name", ["word", "char", "smiles"])
+def test_the_text_unk_reads_back_as_the_unknown_token(name) -> None:
+    """What decode writes for an unknown token encodes back to it (a decoded sentence reads back as its own ids),
+    and a corpus marking rare words <unk> (the Penn Treebank) builds no vocabulary entry from its pieces."""
+    tokenizer = _tokenizer(name, ["a hat <unk> on", "CCO"])
+    assert "<unk>" not in tokenizer.ids and "unk" not in tokenizer.ids and "u" not in tokenizer.ids
+    ids = tokenizer.encode("a hat<unk>on")
+    assert ids.count(Vocabulary.unk_id) == 1 and tokenizer.encode(tokenizer.decode(ids)) == ids
+
+
 def test_lowercase_applies_before_the_vocabulary() -> None:
     tokenizer = _tokenizer("word", ["The Hat"], lowercase=True)
     assert tokenizer.vocabulary.tokens[4:] == ("hat", "the")

@@ -10,6 +10,7 @@ import torch
 
 from vaekit.config import MAX_SEED
 from vaekit.errors import RunError, VaekitError
+from vaekit.nn.tokens import Decoding
 from vaekit.run import Run, read_spec
 from vaekit.views import VIEWS, View, view_of
 from vaekit.workflow.data import load_configured
@@ -114,6 +115,52 @@ def load_split(run: Run, args: argparse.Namespace) -> tuple[torch.Tensor, torch.
             "data (the run's own source has them)."
         )
     return run.check_data(x, source=data_name(run, args)), y
+
+
+MAX_BEAM_WIDTH = 64
+
+
+def temperature(text: str) -> float:
+    """An argparse type: a sampling temperature, a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{value} is out of range: give a number >= 0 (1: the model's own draws)")
+    return value
+
+
+def add_decoding_args(parser: argparse.ArgumentParser) -> None:
+    """--decode and --beam-width: how a text run reads sentences off p(x|z) (refused by runs on other data)."""
+    parser.add_argument(
+        "--decode",
+        choices=("greedy", "beam"),
+        help="a text run: how each sentence is read off p(x|z), the most probable token at each step (greedy) or "
+        "beam search (default: greedy)",
+    )
+    parser.add_argument(
+        "--beam-width",
+        type=int_in(1, MAX_BEAM_WIDTH),
+        metavar="W",
+        help="beams kept by --decode beam (default: 4)",
+    )
+
+
+def decoding_of(run: Run, args: argparse.Namespace) -> Decoding | None:
+    """The decoding that --decode/--beam-width (or sample's --temperature) choose; None where none is given (the
+    kind's own: images' means, a table's draws, a sentence's greedy decoding). Refused by a run not on text."""
+    temp = getattr(args, "temperature", None)
+    method, width = getattr(args, "decode", None), getattr(args, "beam_width", None)
+    if width is not None and method != "beam":
+        raise VaekitError("--beam-width applies to --decode beam: add --decode beam, or leave --beam-width out.")
+    decoding = None
+    if temp is not None:
+        decoding = Decoding("sample", temperature=temp)
+    elif method is not None:
+        decoding = Decoding(method, (width or 4) if method == "beam" else 1)
+    run.check_decoding(decoding)
+    return decoding
 
 
 def generator(run: Run, seed: int) -> torch.Generator:

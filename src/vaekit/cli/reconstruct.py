@@ -1,10 +1,21 @@
-"""vaekit reconstruct RUN_DIR [--data SOURCE] [-n N] --out FILE.png"""
+"""vaekit reconstruct RUN_DIR [--data SOURCE] [-n N] [--decode greedy|beam] [--beam-width W] --out FILE.png"""
 
 from __future__ import annotations
 
 import argparse
 
-from vaekit.cli.common import COUNT, add_data_args, data_name, example_text, load_split, output_path, run_view, wrote
+from vaekit.cli.common import (
+    COUNT,
+    add_data_args,
+    add_decoding_args,
+    data_name,
+    decoding_of,
+    example_text,
+    load_split,
+    output_path,
+    run_view,
+    wrote,
+)
 from vaekit.errors import VaekitError
 from vaekit.run import load_run
 
@@ -14,7 +25,10 @@ def add_parser(sub) -> None:
     p.add_argument("run_dir", help="the run directory (written by `vaekit train`)")
     add_data_args(p, "the images to reconstruct")
     p.add_argument("-n", type=COUNT, default=32, help="number of images (the first N of the split)")
-    p.add_argument("--out", required=True, help="FILE.png to write (a table: FILE.csv, .tsv or .parquet)")
+    add_decoding_args(p)
+    p.add_argument(
+        "--out", required=True, help="FILE.png to write (a table: FILE.csv, .tsv or .parquet; text: also FILE.txt)"
+    )
     p.set_defaults(func=run)
 
 
@@ -24,10 +38,12 @@ def run(args: argparse.Namespace) -> int:
     r = load_run(args.run_dir)
     if args.n < 1:
         raise VaekitError(f"-n must be at least 1, got {args.n}.")
+    decoding = decoding_of(r, args)
     x, y = load_split(r, args)
     x, y = x[: args.n], None if y is None else y[: args.n]
-    recon = r.reconstruct(x, y=y)
+    recon = r.reconstruct(x, y=y, decoding=decoding)
     layout = view.write_pairs(r.spec, x, recon, out)
     word = r.spec.facts.example_word
-    wrote(f"{x.shape[0]} {args.split} {word}s of {data_name(r, args)} {layout} ({example_text(r)})", out)
+    how = "" if decoding is None else f", {decoding.describe()}"
+    wrote(f"{x.shape[0]} {args.split} {word}s of {data_name(r, args)} {layout} ({example_text(r)}{how})", out)
     return 0

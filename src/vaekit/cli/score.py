@@ -20,8 +20,12 @@ def add_parser(sub) -> None:
         "scores flag unusual examples",
     )
     p.add_argument("run_dir", help="the run directory (written by `vaekit train`)")
-    add_data_args(p, "the rows or images to score (a table: every row of the file; --split applies to images)")
-    p.add_argument("--out", required=True, help="FILE.csv, .tsv or .parquet to write, one row per row (image)")
+    add_data_args(
+        p, "the rows, images or sentences to score (a table: every row of the file; --split applies to the others)"
+    )
+    p.add_argument(
+        "--out", required=True, help="FILE.csv, .tsv or .parquet to write, one row per row (image, sentence)"
+    )
     p.add_argument("--num-samples", type=int_in(1, 10**7), default=1000, help="importance samples K per example")
     p.add_argument("--batch-size", type=int_in(1, 10**6), default=100, help="examples per batch (memory, not results)")
     p.add_argument("--seed", type=SEED, default=0, help="seed of the importance samples (and a binarization's draws)")
@@ -35,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         raise VaekitError(f"--out '{out}' already exists. Pass --force to overwrite it, or choose another --out.")
     r = load_run(args.run_dir)
     if r.spec.kind == "table" and args.split != "test":
-        raise VaekitError("--split applies to images: a table's every row of --data is scored.")
+        raise VaekitError("--split applies to images and sentences: a table's every row of --data is scored.")
     with tqdm(desc=f"score (K={args.num_samples})", unit=r.spec.facts.example_word, disable=None) as bar:
         scores = score_source(
             r,

@@ -34,7 +34,14 @@ import torch
 
 from vaekit.data.download import RemoteFile, base_urls, local_path
 from vaekit.data.tables import TABLE_SUFFIXES, hold_out, read_frame
-from vaekit.data.tokenizers import BUILT_IN, Splitter, Tokenizer, build_vocabulary, read_tokenizer_file
+from vaekit.data.tokenizers import (
+    BUILT_IN,
+    Splitter,
+    Tokenizer,
+    build_vocabulary,
+    read_tokenizer_file,
+    tokenizer_for,
+)
 from vaekit.data.types import SourceInfo
 from vaekit.data.wordnet import GLOSS_FILES, WORDNET_ARCHIVE, WORDNET_URLS, ensure_glosses
 from vaekit.errors import DataError
@@ -121,6 +128,7 @@ class SequenceOptions:
     split_seed: int = 0
     data_dir: Path | None = None
     download: bool = True
+    train_limit: int = 0  # at most this many training examples, a random subset drawn with split_seed (0: all)
 
 
 @dataclass(frozen=True)
@@ -272,6 +280,12 @@ def _default_data_dir() -> Path:
     return default_data_dir()
 
 
+def limit_lines(lines: list[str], limit: int, seed: int) -> list[str]:
+    """A seeded random subset of `limit` lines, in their order (a quick run on part of a large corpus)."""
+    keep = np.sort(np.random.default_rng(seed).permutation(len(lines))[:limit])
+    return [lines[i] for i in keep]
+
+
 def drop_empty(lines: list[str]) -> tuple[list[str], int]:
     """The lines stripped of surrounding whitespace, the empty ones dropped; and how many were."""
     kept = [s for s in (ln.strip() for ln in lines) if s]
@@ -310,6 +324,14 @@ def lengths_of(x: torch.Tensor) -> torch.Tensor:
     return (x != Vocabulary.pad_id).sum(-1)
 
 
+def decode_texts(spec: DataSpec, x: torch.Tensor) -> list[str]:
+    """Token ids x (N, T) as N texts (each up to its <eos>); a line break inside a text is written as a space, so
+    that one example stays one line."""
+    tokenizer = tokenizer_for(spec.vocabulary)  # cached per vocabulary
+    rows = x.detach().cpu().long().tolist()
+    return [" ".join(tokenizer.decode(row).splitlines()) for row in rows]
+
+
 def load_sequences(source: str, options: SequenceOptions, spec: DataSpec | None = None) -> SequenceData:
     """The sequences at `source`, split, tokenized and padded.
 
@@ -334,6 +356,10 @@ def load_sequences(source: str, options: SequenceOptions, spec: DataSpec | None 
         split = f"test held out at random: {len(test_rows)} of {len(lines)} examples (seed {options.split_seed})"
     if not splits["train"]:
         raise DataError(f"{read}: the training split holds no text.")
+    if 0 < options.train_limit < len(splits["train"]):
+        n = len(splits["train"])
+        splits["train"] = limit_lines(splits["train"], options.train_limit, options.split_seed)
+        split += f"; training split limited to a random {options.train_limit} of {n} (data.train_limit)"
     new_vocabulary = spec is None
     if spec is not None:
         vocabulary, tokenizer_json = spec.vocabulary, spec.vocabulary.tokenizer_json

@@ -10,7 +10,8 @@
     huggingface  a `tokenizers` tokenizer file (tokenizer.json), kept as JSON in the Vocabulary so that a run is
                  self-contained; loading it parses JSON and never executes code
 
-Every tokenizer first splits text into token strings (`split`); the vocabulary (the most frequent training tokens
+Every tokenizer first splits text into token strings (`split`; the text "<unk>" is one token, the unknown one, so
+that what `decode` writes reads back the same); the vocabulary (the most frequent training tokens
 after the four specials) maps them to ids, anything else to <unk>. `tokenizer_for(vocabulary)` gives the object
 that encodes and decodes with a run's vocabulary.
 """
@@ -36,6 +37,7 @@ SMILES_PATTERN = re.compile(
 NO_SPACE_BEFORE = frozenset(".,;:!?)]}%")
 NO_SPACE_AFTER = frozenset("([{")
 BUILT_IN = ("char", "word", "smiles")
+UNK_TEXT = SPECIALS[Vocabulary.unk_id]  # "<unk>": how a decoding writes the unknown token, and read back as it
 
 
 def join_words(tokens: Sequence[str]) -> str:
@@ -57,8 +59,18 @@ class Splitter:
         self.hf = hf_tokenizer(tokenizer_json) if name == "huggingface" else None
 
     def split(self, text: str) -> list[str]:
+        """The token strings of `text`. The text "<unk>" (what `Tokenizer.decode` writes for the unknown token, and
+        how corpora such as the Penn Treebank mark rare words) is one token, which every vocabulary reads as <unk>:
+        a decoded sentence reads back as its own tokens."""
         if self.lowercase:
             text = text.lower()
+        parts = text.split(UNK_TEXT)
+        tokens = self._split(parts[0])
+        for part in parts[1:]:
+            tokens += [UNK_TEXT, *self._split(part)]
+        return tokens
+
+    def _split(self, text: str) -> list[str]:
         if self.name == "char":
             return list(text)
         if self.name == "word":

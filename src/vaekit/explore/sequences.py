@@ -9,17 +9,17 @@ between their posterior means. Every request is bounded (MAX_TEXT_CHARS, MAX_NEI
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
 from torch.distributions import Distribution
 
 from vaekit.data.tokenizers import tokenizer_for
-from vaekit.errors import DataError
+from vaekit.nn.tokens import Decoding
 from vaekit.report.views import load_split
+from vaekit.sampling import latent_path
 from vaekit.spec import SPECIALS, Vocabulary
-from vaekit.views.sequences import decode_texts
+from vaekit.views.sequences import decode_texts, text_rows
 
 if TYPE_CHECKING:
     from vaekit.explore.state import Explorer
@@ -28,19 +28,7 @@ MAX_TEXT_CHARS = 1000  # characters of a typed sentence
 MAX_NEIGHBOURS = 20  # nearest training sentences returned
 MAX_BEAM_WIDTH = 16  # beams of a beam-search decoding
 NEIGHBOUR_SENTENCES = 10_000  # training sentences searched for the nearest neighbours
-DECODINGS = ("greedy", "beam")
-
-
-@dataclass(frozen=True)
-class Decoding:
-    """How a sentence is decoded from p(x|z): `greedy`, or `beam` search keeping `width` beams."""
-
-    method: str = "greedy"
-    width: int = 1
-
-    def rows(self, px_z: Distribution) -> torch.Tensor:
-        """The decoded rows (N, T) of p(x|z) (batch (N,))."""
-        return px_z.beam_search(self.width) if self.method == "beam" else px_z.greedy()
+DECODINGS = ("greedy", "beam")  # the explorer's choices of vaekit.nn.tokens.Decoding
 
 
 def prepare(ex: Explorer) -> None:
@@ -85,29 +73,12 @@ def info(ex: Explorer) -> dict:
 def tokenize(ex: Explorer, text: str, what: str = "the sentence") -> tuple[torch.Tensor, list[dict]]:
     """A typed sentence as the model reads it: a row x (1, T) int64 (tokens, <eos>, <pad>) and each token as
     {"text": its text, "unk": whether it is outside the vocabulary, "as": what the model reads}. The text "<unk>"
-    (what a decoding writes for the unknown token) is read as <unk>, so that a decoded sentence encodes back to its
-    own tokens. DataError when it has no token or more than the run's T - 1."""
+    (what a decoding writes for the unknown token) is read as <unk> by the tokenizer, so that a decoded sentence
+    encodes back to its own tokens. DataError when it has no token or more than the run's T - 1."""
     unk = SPECIALS[Vocabulary.unk_id]
-    pieces: list[str] = []
-    ids: list[int] = []
-    for k, part in enumerate(text.split(unk)):  # "<unk>" as written by a decoding reads back as <unk>
-        if k:
-            pieces.append(unk)
-            ids.append(Vocabulary.unk_id)
-        split = ex.tokenizer.split(part)
-        pieces += split
-        ids += ex.tokenizer.lookup(split)
-    longest = ex.run.spec.event_shape[0]
-    if not ids:
-        raise DataError(f"{what} has no token: type a few words.")
-    if len(ids) >= longest:
-        raise DataError(
-            f"{what} has {len(ids)} tokens; this run reads at most {longest - 1} (T = {longest} with <eos>). "
-            "Type a shorter one."
-        )
-    x = torch.full((1, longest), Vocabulary.pad_id, dtype=torch.int64)
-    x[0, : len(ids)] = torch.tensor(ids, dtype=torch.int64)
-    x[0, len(ids)] = Vocabulary.eos_id
+    pieces = ex.tokenizer.split(text)
+    ids = ex.tokenizer.lookup(pieces)
+    x = text_rows(ex.run.spec, [ids], [what])  # (1, T)
     return x, [{"text": p, "unk": i == Vocabulary.unk_id, "as": unk if i == Vocabulary.unk_id else p}
                for p, i in zip(pieces, ids, strict=True)]  # fmt: skip
 
@@ -141,9 +112,7 @@ def interpolate_texts(ex: Explorer, a: str, b: str, steps: int, decoding: Decodi
     run = ex.run
     x_a, _ = tokenize(ex, a, "the first sentence")
     x_b, _ = tokenize(ex, b, "the second sentence")
-    z = run.encode(torch.cat([x_a, x_b]))  # (2, D)
-    t = torch.linspace(0, 1, steps, dtype=z.dtype, device=z.device).unsqueeze(1)  # (K, 1)
-    path = (1 - t) * z[0] + t * z[1]  # (K, D)
+    path = latent_path(run.model, x_a[0].to(run.device), x_b[0].to(run.device), steps)  # (K, D)
     rows = decoding.rows(run.likelihood_at(path))  # (K, T)
     return {
         "texts": decode_texts(run.spec, rows),

@@ -16,6 +16,7 @@ truncated to T positions).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -173,6 +174,45 @@ def beam_search(decoder: RecurrentDecoder, z: torch.Tensor, max_length: int, wid
             break
     winner = scores.argmax(-1)  # (N,)
     return rows[torch.arange(n, device=z.device), winner]
+
+
+DECODINGS = ("greedy", "beam", "sample")  # Decoding.method
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How sentences are read off p(x|z): `greedy`, `beam` search keeping `width` beams, or ancestral `sample`
+    draws at `temperature` (1: the model's own distribution; 0: greedy). The uses of a text run take one (the CLI's
+    --decode, --beam-width and --temperature; the explorer's choice); the default, greedy, is `.mean`."""
+
+    method: str = "greedy"
+    width: int = 1
+    temperature: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.method not in DECODINGS:
+            raise ValueError(f"the decoding must be one of {', '.join(DECODINGS)}, got {self.method!r}")
+        if self.width < 1:
+            raise ValueError(f"the beam width must be at least 1, got {self.width}")
+        if not self.temperature >= 0:
+            raise ValueError(f"the sampling temperature must be >= 0, got {self.temperature}")
+
+    def rows(self, px_z: TokenSequences, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The decoded rows (..., T) int64 of p(x|z) (batch shape (...)); `generator` drives `sample`'s draws."""
+        if self.method == "beam":
+            return px_z.beam_search(self.width)
+        if self.method == "sample":
+            return px_z.sample(generator=generator, temperature=self.temperature)
+        return px_z.greedy()
+
+    def describe(self) -> str:
+        """The decoding in words, for what a command prints."""
+        if self.method == "beam":
+            return f"beam search, {self.width} beams"
+        if self.method == "sample":
+            greedy = " (greedy)" if self.temperature == 0 else ""
+            return f"ancestral sampling at temperature {self.temperature:g}{greedy}"
+        return "greedy decoding"
 
 
 class TokensLikelihood(nn.Module):

@@ -3,6 +3,7 @@ CSV/TSV/Parquet file with a `text` column (and any extra leading columns, e.g. a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -10,19 +11,35 @@ import pandas as pd
 import torch
 
 from vaekit.atomic import atomic_write_text
-from vaekit.data.sequences import sequence_warnings, summary_lines
+from vaekit.data.sequences import decode_texts, pad_rows, sequence_warnings, summary_lines
 from vaekit.data.tables import write_table
 from vaekit.data.tokenizers import tokenizer_for
-from vaekit.spec import DataSpec
+from vaekit.errors import DataError
+from vaekit.spec import DataSpec, Vocabulary
 from vaekit.views.base import View
 
 
-def decode_texts(spec: DataSpec, x: torch.Tensor) -> list[str]:
-    """Token ids x (N, T) as N texts (each up to its <eos>); a line break inside a text is written as a space, so
-    that one example stays one line."""
+def text_rows(spec: DataSpec, id_lists: Sequence[Sequence[int]], names: Sequence[str]) -> torch.Tensor:
+    """Given sentences' token ids (no specials) as rows x (N, T) int64 as the run reads them: the tokens, <eos>, <pad>
+    to the spec's T. A DataError, naming the sentence (`names[i]`), when one has no token or more than T - 1."""
+    longest = spec.event_shape[0]
+    for ids, name in zip(id_lists, names, strict=True):
+        if not ids:
+            raise DataError(f"{name} has no token: give a few words.")
+        if len(ids) >= longest:
+            raise DataError(
+                f"{name} has {len(ids)} tokens; this run reads at most {longest - 1} (T = {longest} with <eos>). "
+                "Give a shorter one."
+            )
+    return pad_rows([[*ids, Vocabulary.eos_id] for ids in id_lists], longest)
+
+
+def encode_texts(spec: DataSpec, texts: Sequence[str], names: Sequence[str] | None = None) -> torch.Tensor:
+    """Typed sentences read with the run's tokenizer (words outside its vocabulary, and the text "<unk>", as <unk>):
+    rows x (N, T) int64 (`text_rows`). names: how an error names each (default: 'sentence 1', ...)."""
     tokenizer = tokenizer_for(spec.vocabulary)
-    rows = x.detach().cpu().long().tolist()
-    return [" ".join(tokenizer.decode(row).splitlines()) for row in rows]
+    names = names or [f"sentence {i + 1} ('{t[:40]}')" for i, t in enumerate(texts)]
+    return text_rows(spec, [tokenizer.encode(t) for t in texts], names)
 
 
 def write_texts(spec: DataSpec, x: torch.Tensor, out: Path, columns: dict | None = None, nrow=None) -> None:
@@ -68,4 +85,4 @@ SEQUENCE_VIEW = View(
     data_warnings=sequence_warnings,
 )
 
-__all__ = ["SEQUENCE_VIEW", "decode_texts"]
+__all__ = ["SEQUENCE_VIEW", "decode_texts", "encode_texts", "text_rows"]

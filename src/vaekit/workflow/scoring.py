@@ -9,12 +9,13 @@ from collections.abc import Callable
 import pandas as pd
 import torch
 
+from vaekit.data.sequences import decode_texts
 from vaekit.data.tables import TABLE_SOURCES, encode_frame, read_source
 from vaekit.errors import DataError
 from vaekit.run import Run
 from vaekit.workflow.evaluation import data_config, evaluation_split, pixel_measure
 
-LOG_LIKELIHOOD, ELBO, LATENT = "log_likelihood", "elbo", "latent"
+LOG_LIKELIHOOD, ELBO, LATENT, TEXT = "log_likelihood", "elbo", "latent", "text"
 COLUMN_PREFIX = "log_p_"  # a table column's share: log_p_<column>
 
 
@@ -64,10 +65,12 @@ def score_images(
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """Each image of a split of `data` (the run's own data when None), read through the run's data pipeline, scored.
+    """Each image (sentence) of a split of `data` (the run's own data when None), read through the run's data
+    pipeline, scored.
 
-    Columns: `index` (the image's position in the split), `log_likelihood` (importance-weighted log p(x), nats),
-    `elbo`, and `bits_per_dim` where the likelihood makes it one (a probability of the pixels' values; for a
+    Columns: `index` (the example's position in the split), `log_likelihood` (importance-weighted log p(x), nats per
+    image or sentence), `elbo`; a sentence's `text` as the model read it (words outside the vocabulary as <unk>);
+    an image's `bits_per_dim` where the likelihood makes it one (a probability of the pixels' values; for a
     density on dequantized pixels, its upper bound: vaekit.evaluate.likelihood.PixelMeasure). A dynamic
     binarization or a dequantization draws fresh noise with `seed`, as `vaekit evaluate` does.
     """
@@ -86,6 +89,9 @@ def score_images(
     out = pd.DataFrame({"index": range(x.shape[0])})
     out[LOG_LIKELIHOOD] = scores.log_likelihood.double().cpu().numpy()
     out[ELBO] = scores.elbo.double().cpu().numpy()
+    if run.spec.kind == "sequence":  # nats per sentence; the sentence as the model read it (<unk> written)
+        out[TEXT] = decode_texts(run.spec, x)
+        return out
     bits = pixel_measure(run, loaded).example_bits_per_dim(scores.log_likelihood.double(), math.prod(x.shape[1:]))
     if bits is not None:
         out["bits_per_dim"] = bits.cpu().numpy()
@@ -104,7 +110,7 @@ def score_source(
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """The scores of `data` by the run's kind: every row of a table (`score_table`: `split` does not apply, a file
-    to score is new data), or a split of images (`score_images`)."""
+    to score is new data), or a split of images or sentences (`score_images`)."""
     options = {"num_samples": num_samples, "batch_size": batch_size, "seed": seed, "progress": progress}
     if run.spec.kind == "table":
         return score_table(run, data or run.config.data.source, **options)
