@@ -219,3 +219,19 @@ def test_recurrent_configs_are_checked():
         build_model(load_config(overrides=list(SEQUENCE)).model, DataSpec.image((1, 4, 4), 2))
     with pytest.raises(ConfigError, match="word_dropout"):
         load_config(overrides=["model.likelihood.type=tokens", "model.likelihood.word_dropout=1"])
+
+
+def test_never_predicted_tokens_take_no_gradient_and_the_rest_are_finite():
+    """<pad> and <bos> are -inf through the output bias: a training step's gradients are finite, and zero on those
+    two biases (their probability is exactly 0), for every parameter that a scored sequence reaches."""
+    m = model().train()
+    x = rows([3, 4], [5], [4, 4, 6])
+    loss = -m.decoder.teacher_forced(
+        torch.cat([torch.full_like(x[:, :1], BOS), x[:, :-1]], -1), torch.randn(3, m.latent_dim, dtype=torch.float64),
+        x, (x != PAD).sum(-1),
+    ).sum()  # fmt: skip
+    loss.backward()
+    grads = {name: p.grad for name, p in m.decoder.named_parameters() if p.grad is not None}
+    assert all(torch.isfinite(g).all() for g in grads.values())
+    bias = grads["output.bias"]
+    assert bias[[PAD, BOS]].abs().max() == 0 and bias[[EOS, 3, 4, 5, 6]].abs().min() > 0
