@@ -97,13 +97,18 @@ def test_log_prob_of_samples_of_z_is_the_loop_over_samples():
 
 
 def test_the_language_model_has_no_latent_and_its_estimates_are_exact():
-    """KL = 0, and the ELBO and the importance-weighted estimate (any K) both equal log p(x)."""
+    """KL = 0, and the ELBO and the importance-weighted estimate (any K) both equal log p(x); the estimate reads
+    each sentence once whatever K (every weight is the same)."""
     m, x = model("lm"), rows([3, 4, 5], [6], [4, 5, 6, 3])
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
         exact = m.likelihood(torch.zeros(3, 0, dtype=torch.float64)).log_prob(x)
         terms = elbo_terms(m, x, 1, g)
+        decoded = []  # the rows of each decoder pass
+        hook = m.decoder.rnn.register_forward_hook(lambda mod, args, out: decoded.append(int(args[0].batch_sizes[0])))
         iw = iw_log_likelihood(m, x, 7, g)
+        hook.remove()
+    assert decoded == [3]
     assert torch.equal(terms.kl, torch.zeros(3, dtype=torch.float64))
     assert torch.allclose(terms.elbo, exact, rtol=0, atol=1e-12) and torch.allclose(iw, exact, rtol=0, atol=1e-12)
     assert sum(p.numel() for n, p in m.named_parameters() if "encoder" in n) == 0
