@@ -97,13 +97,18 @@ def test_log_prob_of_samples_of_z_is_the_loop_over_samples():
 
 
 def test_the_language_model_has_no_latent_and_its_estimates_are_exact():
-    """KL = 0, and the ELBO and the importance-weighted estimate (any K) both equal log p(x)."""
+    """KL = 0, and the ELBO and the importance-weighted estimate (any K) both equal log p(x); the estimate reads
+    each sentence once whatever K (every weight is the same)."""
     m, x = model("lm"), rows([3, 4, 5], [6], [4, 5, 6, 3])
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
         exact = m.likelihood(torch.zeros(3, 0, dtype=torch.float64)).log_prob(x)
         terms = elbo_terms(m, x, 1, g)
+        decoded = []  # the rows of each decoder pass
+        hook = m.decoder.rnn.register_forward_hook(lambda mod, args, out: decoded.append(int(args[0].batch_sizes[0])))
         iw = iw_log_likelihood(m, x, 7, g)
+        hook.remove()
+    assert decoded == [3]
     assert torch.equal(terms.kl, torch.zeros(3, dtype=torch.float64))
     assert torch.allclose(terms.elbo, exact, rtol=0, atol=1e-12) and torch.allclose(iw, exact, rtol=0, atol=1e-12)
     assert sum(p.numel() for n, p in m.named_parameters() if "encoder" in n) == 0
@@ -219,3 +224,19 @@ def test_recurrent_configs_are_checked():
         build_model(load_config(overrides=list(SEQUENCE)).model, DataSpec.image((1, 4, 4), 2))
     with pytest.raises(ConfigError, match="word_dropout"):
         load_config(overrides=["model.likelihood.type=tokens", "model.likelihood.word_dropout=1"])
+
+
+def test_never_predicted_tokens_take_no_gradient_and_the_rest_are_finite():
+    """<pad> and <bos> are -inf through the output bias: a training step's gradients are finite, and zero on those
+    two biases (their probability is exactly 0), for every parameter that a scored sequence reaches."""
+    m = model().train()
+    x = rows([3, 4], [5], [4, 4, 6])
+    loss = -m.decoder.teacher_forced(
+        torch.cat([torch.full_like(x[:, :1], BOS), x[:, :-1]], -1), torch.randn(3, m.latent_dim, dtype=torch.float64),
+        x, (x != PAD).sum(-1),
+    ).sum()  # fmt: skip
+    loss.backward()
+    grads = {name: p.grad for name, p in m.decoder.named_parameters() if p.grad is not None}
+    assert all(torch.isfinite(g).all() for g in grads.values())
+    bias = grads["output.bias"]
+    assert bias[[PAD, BOS]].abs().max() == 0 and bias[[EOS, 3, 4, 5, 6]].abs().min() > 0

@@ -96,6 +96,10 @@ def iw_scores(
     float rounding only.
     """
     log_weights = fused_log_weights() if fused and not columns else log_importance_weights
+    if getattr(model, "latent_dim", None) == 0:
+        # z has no dimensions (a language model): every weight is log p(x), so one draw gives the K-sample estimate
+        # exactly, at 1/K of the decoder's cost
+        num_samples = 1
     qz_x = model.posterior(x, **cond)
     chunk = max(1, min(num_samples, max_chunk_elements // max(1, x[0].numel() * x.shape[0])))
     total = per_column = None
