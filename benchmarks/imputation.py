@@ -3,6 +3,7 @@
     python benchmarks/imputation.py [--tables breast_cancer wine diabetes] [--rates 0.2 0.5] [--seeds 5]
         [--out results.json]
     python benchmarks/imputation.py --quick      # a smoke check: wine, one seed, both rates, 60 steps, no forest
+    python benchmarks/imputation.py --no-forest  # without missForest (on breast_cancer: 30 forests a round)
 
 Protocol (Mattei & Frellsen 2019, section 4.3, and the authors' notebook): each table is scikit-learn's bundled one
 without its target, standardized with its own mean and standard deviation (every column real, diabetes' two-valued
@@ -129,6 +130,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=STEPS, help="vaekit's optimizer steps per run")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="wine, one seed, a few steps, no random forest")
+    parser.add_argument("--no-forest", action="store_true", help="leave out missForest (a forest per column)")
     parser.add_argument("--out", help="also write the results as JSON")
     args = parser.parse_args()
     if args.quick:
@@ -136,7 +138,7 @@ def main() -> None:
     steps = QUICK_STEPS if args.quick else args.steps
     torch.set_num_threads(args.threads)
     results = {"machine": machine_info(args.threads), "steps": steps, "num_samples": args.num_samples, "rows": []}
-    imputers = sklearn_imputers(args.quick)
+    imputers = sklearn_imputers(args.quick or args.no_forest)
     with tempfile.TemporaryDirectory(prefix="vaekit-bench-impute-") as tmp:
         for table in args.tables:
             truth = standardized(table)
