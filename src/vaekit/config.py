@@ -592,9 +592,10 @@ class TableDataConfig(DataConfig):
 
 
 def _tokenizer(v: str) -> str | None:
-    if v in ("char", "word", "smiles") or str(v).lower().endswith(".json"):
+    if v in ("auto", "char", "word", "smiles") or str(v).lower().endswith(".json"):
         return None
-    return f"is '{v}'.{_did_you_mean(v, ('char', 'word', 'smiles'))} Choose char, word, smiles or a tokenizer.json path"
+    hint = _did_you_mean(v, ("auto", "char", "word", "smiles"))
+    return f"is '{v}'.{hint} Choose auto, char, word, smiles or a tokenizer.json path"
 
 
 def _vocab_size(v: int) -> str | None:
@@ -609,10 +610,11 @@ def _max_length(v: int) -> str | None:
 @dataclass
 class SequenceDataConfig(DataConfig):
     """Text, one example a line (vaekit.data.sequences): a .txt file, a folder with train.txt and test.txt, a column
-    of a CSV/TSV/Parquet file, or wordnet-glosses."""
+    of a CSV/TSV/Parquet file, wordnet-glosses, or moses (SMILES)."""
 
     kind: str = "sequence"
-    tokenizer: str = setting("word", _tokenizer)  # char | word | smiles | a Hugging Face tokenizer.json path
+    # auto (the built-in source's own: smiles for moses, else word) | char | word | smiles | a tokenizer.json path
+    tokenizer: str = setting("auto", _tokenizer)
     vocab_size: int = setting(0, _vocab_size)  # with the 4 specials: the most frequent training tokens (0: all)
     max_length: int = setting(0, _max_length)  # the longest row kept, <eos> included (0: no limit)
     column: str | None = None  # the text column of a table file
@@ -621,7 +623,7 @@ class SequenceDataConfig(DataConfig):
     train_limit: int = setting(0, non_negative)  # at most this many training examples, a seeded random subset (0: all)
 
     def check(self) -> None:
-        if self.lowercase and self.tokenizer == "smiles":
+        if self.lowercase and (self.tokenizer == "smiles" or (self.tokenizer == "auto" and self.source == "moses")):
             raise ConfigError("data.lowercase=true would change SMILES atoms (c is aromatic carbon, C aliphatic).")
 
 

@@ -3,8 +3,10 @@
 
     source           a .txt file (.txt.gz too); a folder holding train.txt and test.txt (valid.txt too: the
                      source's own split); a CSV/TSV/Parquet file with `data.column` (or a single column); or the
-                     built-in `wordnet-glosses` (vaekit.data.wordnet), looked for in <data dir>/wordnet_glosses
-    data.tokenizer   char | word | smiles | the path of a Hugging Face tokenizer.json
+                     built-in `wordnet-glosses` (vaekit.data.wordnet), looked for in <data dir>/wordnet_glosses; or the
+                     built-in `moses` (vaekit.data.moses: SMILES), in <data dir>/moses
+    data.tokenizer   auto (the source's own: smiles for moses, else word) | char | word | smiles | the path of a
+                     Hugging Face tokenizer.json
     data.vocab_size  the vocabulary's size, its four specials included: the most frequent tokens of the training
                      split (0: every token seen there); the others are read as <unk>, counted in the load summary
     data.max_length  the longest row kept, <eos> included: longer examples are truncated, and counted
@@ -33,6 +35,8 @@ import pandas as pd
 import torch
 
 from vaekit.data.download import RemoteFile, base_urls, local_path
+from vaekit.data.moses import MOSES_FILES, MOSES_URLS, ensure_moses, read_smiles
+from vaekit.data.moses import SPLITS as MOSES_SPLITS
 from vaekit.data.tables import TABLE_SUFFIXES, hold_out, read_frame
 from vaekit.data.tokenizers import (
     BUILT_IN,
@@ -58,15 +62,30 @@ MIN_TEST = 100
 
 @dataclass(frozen=True)
 class TextSource:
-    """A built-in text source: its files in <data dir>/<directory>, built on first use."""
+    """A built-in text source: its files in <data dir>/<directory>, fetched (and built) on first use by `ensure`,
+    its training and test splits read by `read`."""
 
     name: str
     description: str
     directory: str
     files: tuple[str, ...]
-    archive: RemoteFile  # what the files are built from, with its checksum
-    sums: dict[str, str]  # sha256 of each file built
-    urls: tuple[str, ...] = ()  # official base URLs of the archive (VAEKIT_MIRROR replaces them)
+    archive: RemoteFile | None  # what the files are built from, with its checksum (None: the files are downloaded)
+    sums: dict[str, str]  # sha256 of each file
+    urls: tuple[str, ...] = ()  # official base URLs (VAEKIT_MIRROR replaces them)
+    tokenizer: str = "word"  # the tokenizer of data.tokenizer=auto
+    splits: dict[str, str] = field(default_factory=dict)  # {split: file} (empty: each file is the split it names)
+
+    def ensure(self, folder: Path, urls: Sequence[str], download: bool) -> dict[str, Path]:
+        """{file: path} of the source's files in `folder`, fetched and checked the first time."""
+        if self.archive is None:
+            return ensure_moses(folder, urls, download, self.sums)
+        return ensure_glosses(folder, urls, download, self.archive, self.sums)
+
+    def read(self, paths: dict[str, Path]) -> dict[str, list[str]]:
+        """{split: lines} of the files."""
+        if self.splits:
+            return {split: read_smiles(paths[name]) for split, name in self.splits.items()}
+        return {n.removesuffix(".txt"): read_lines(p) for n, p in paths.items()}
 
 
 TEXT_SOURCES = {
@@ -79,7 +98,19 @@ TEXT_SOURCES = {
         WORDNET_ARCHIVE,
         GLOSS_FILES,
         WORDNET_URLS,
-    )
+    ),
+    "moses": TextSource(
+        "moses",
+        "MOSES (Polykovskiy et al. 2020): ZINC molecules as SMILES, 1584663 train / 176074 test (test_scaffolds kept "
+        "for `vaekit evaluate --molecules`); the smiles tokenizer by default; downloaded (checksummed) on first use",
+        "moses",
+        tuple(MOSES_FILES),
+        None,
+        MOSES_FILES,
+        MOSES_URLS,
+        tokenizer="smiles",
+        splits=dict(MOSES_SPLITS),
+    ),
 }
 
 
@@ -119,7 +150,7 @@ def _suffix(path: Path) -> str:
 class SequenceOptions:
     """What data.* says about sequences."""
 
-    tokenizer: str = "word"  # char | word | smiles | a tokenizer.json path
+    tokenizer: str = "auto"  # auto (the source's own: smiles for moses, else word) | char | word | smiles | a .json
     vocab_size: int = 0
     max_length: int = 0
     column: str | None = None
@@ -245,14 +276,14 @@ def read_splits(source: str, options: SequenceOptions) -> tuple[dict[str, list[s
         root = options.data_dir or _default_data_dir()
         folder = root / spec.directory
         urls = base_urls(spec.directory, spec.urls)
-        if not _present(folder, spec.files) and local_path(spec.archive, folder) is None and not options.download:
+        archived = spec.archive is not None and local_path(spec.archive, folder) is not None
+        if not _present(folder, spec.files) and not archived and not options.download:
             raise DataError(
                 f"the data set '{source}' needs {', '.join(spec.files)} in {folder}, and downloads are off "
                 "(data.download=false). Fix: allow the download, or set VAEKIT_DATA (or data.data_dir) to a folder "
                 f"whose '{spec.directory}' subfolder holds them."
             )
-        paths = ensure_glosses(folder, urls, options.download, spec.archive, spec.sums)
-        return {n.removesuffix(".txt"): read_lines(p) for n, p in paths.items()}, f"{folder}", True
+        return spec.read(spec.ensure(folder, urls, options.download)), f"{folder}", True
     path = Path(source).expanduser()
     if path.is_dir():
         files = {n.removesuffix(".txt"): path / n for n in SPLIT_FILES if (path / n).is_file()}
@@ -278,6 +309,13 @@ def _default_data_dir() -> Path:
     from vaekit.data.sources import default_data_dir  # the image sources' module owns the data folder
 
     return default_data_dir()
+
+
+def default_tokenizer(source: str, tokenizer: str) -> str:
+    """data.tokenizer, `auto` resolved: the built-in source's own (smiles for moses), else word."""
+    if tokenizer != "auto":
+        return tokenizer
+    return TEXT_SOURCES[source].tokenizer if source in TEXT_SOURCES else "word"
 
 
 def limit_lines(lines: list[str], limit: int, seed: int) -> list[str]:
@@ -365,7 +403,7 @@ def load_sequences(source: str, options: SequenceOptions, spec: DataSpec | None 
         vocabulary, tokenizer_json = spec.vocabulary, spec.vocabulary.tokenizer_json
         splitter = Splitter(vocabulary.tokenizer, vocabulary.lowercase, tokenizer_json)
     else:
-        name, tokenizer_json = options.tokenizer, None
+        name, tokenizer_json = default_tokenizer(source, options.tokenizer), None
         if name not in BUILT_IN:
             name, tokenizer_json = "huggingface", read_tokenizer_file(options.tokenizer)
         splitter = Splitter(name, options.lowercase, tokenizer_json)
