@@ -110,6 +110,11 @@ def seed_range(v: int) -> str | None:
     return None if 0 <= v <= MAX_SEED else f"must be an integer from 0 to 2^63 - 1, got {v}"
 
 
+def optional_sizes(values: list[int] | None) -> str | None:
+    """Sizes, or None: not set (then another key's sizes are used)."""
+    return None if values is None else sizes(values)
+
+
 def side(value: int | list[int] | None) -> str | None:
     """An image side S or [H, W] (data.resize, data.center_crop); None: not set."""
     sides = [value] if isinstance(value, int) else value or []
@@ -246,13 +251,17 @@ class RecurrentNetworkConfig(NetworkConfig):
     cell: str = setting("lstm", one_of("lstm", "gru"))
     embedding_dim: int = setting(128, size)  # E, the encoder's and the decoder's token embeddings (each its own)
     hidden: list[int] = setting([256], sizes)  # the widths of the stacked recurrent layers (all equal), input first
+    # the decoder's own layers (all equal), e.g. MOSES's [512, 512, 512] beside a [256] encoder; null: `hidden`
+    decoder_hidden: list[int] | None = setting(None, optional_sizes)
+    dropout: float = setting(0.0, in_unit_interval)  # between stacked recurrent layers, in training (torch's RNN)
 
     def check(self) -> None:
-        if not self.hidden or len(set(self.hidden)) != 1:
-            raise ConfigError(
-                f"config key 'model.network.hidden' lists the recurrent layers' widths, which must be equal and at "
-                f"least one (e.g. [256] or [256, 256]); got {self.hidden}."
-            )
+        for key, widths in (("hidden", self.hidden), ("decoder_hidden", self.decoder_hidden)):
+            if widths is not None and (not widths or len(set(widths)) != 1):
+                raise ConfigError(
+                    f"config key 'model.network.{key}' lists the recurrent layers' widths, which must be equal and "
+                    f"at least one (e.g. [256] or [256, 256]); got {widths}."
+                )
 
 
 # --- model.likelihood.type: p(x|z); docs/likelihood.md says which to use for which data.

@@ -54,12 +54,15 @@ def prefix_log_prob(m, z: torch.Tensor, prefix: list[int]) -> torch.Tensor:
     return total
 
 
+@pytest.mark.parametrize("decoder", [(), ("model.network.decoder_hidden=[9, 9, 9]",)], ids=["shared", "own"])
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("kind", ["lm", "vae"])
-def test_probabilities_of_every_sequence_sum_to_one(kind, cell):
+def test_probabilities_of_every_sequence_sum_to_one(kind, cell, decoder):
     """Over every sequence of {<unk>, a} ended by <eos> with at most L tokens, plus the mass of the longer ones (the
-    probabilities of their L + 1 token prefixes), p(x|z) sums to 1 (for the VAE at two values of z)."""
-    m, length = model(kind, TWO, cell), 4
+    probabilities of their L + 1 token prefixes), p(x|z) sums to 1 (for the VAE at two values of z); also with a
+    decoder of its own layers (model.network.decoder_hidden, MOSES's deeper, wider decoder)."""
+    m, length = model(kind, TWO, cell, extra=decoder), 4
+    assert m.decoder.rnn.num_layers == (3 if decoder else 2) and m.decoder.rnn.hidden_size == (9 if decoder else 7)
     z = torch.randn(2, m.latent_dim, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     words = [3, 4]
     complete = [list(s) for k in range(length + 1) for s in itertools.product(words, repeat=k)]
@@ -215,9 +218,30 @@ def test_sequence_evaluation_is_in_nats_per_sentence_and_perplexity():
     assert report["nll_exact"] and report["active_units"] == 0 and report["kl"] == 0
 
 
+def test_dropout_between_layers_acts_in_training_only():
+    """model.network.dropout: the same parameters score the same in evaluation with or without it, and differently
+    from a training pass (where torch drops the outputs of every recurrent layer but the last)."""
+    x = rows([3, 4], [5], [4, 4, 6])
+    inputs = torch.cat([torch.full_like(x[:, :1], BOS), x[:, :-1]], -1)
+    lengths = (x != PAD).sum(-1)
+    plain, dropped = model(), model(extra=["model.network.dropout=0.5"])
+    assert dropped.decoder.rnn.dropout == 0.5 and dropped.encoder.rnn.dropout == 0.5
+    z = torch.randn(3, plain.latent_dim, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    with torch.no_grad():
+        evaluated = [m.decoder.teacher_forced(inputs, z, x, lengths) for m in (plain, dropped)]
+        torch.manual_seed(0)  # torch's RNN dropout draws from the global generator
+        trained = dropped.train().decoder.teacher_forced(inputs, z, x, lengths)
+    assert torch.equal(evaluated[0], evaluated[1])
+    assert not torch.allclose(trained, evaluated[1])
+
+
 def test_recurrent_configs_are_checked():
     with pytest.raises(ConfigError, match="must be equal"):
         load_config(overrides=["model.network.type=recurrent", "model.network.hidden=[8, 16]"])
+    with pytest.raises(ConfigError, match="decoder_hidden"):
+        load_config(overrides=["model.network.type=recurrent", "model.network.decoder_hidden=[8, 16]"])
+    with pytest.raises(ConfigError, match="dropout"):
+        load_config(overrides=["model.network.type=recurrent", "model.network.dropout=1.5"])
     with pytest.raises(ConfigError, match="model.network.type=recurrent"):
         build_model(load_config(overrides=["model.likelihood.type=tokens"]).model, FOUR)  # an mlp on sequences
     with pytest.raises(ConfigError, match="sequence"):

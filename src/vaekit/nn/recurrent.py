@@ -44,8 +44,10 @@ class TokenEmbedding(nn.Module):
         return self.embed(x)  # (B, T_b) -> (B, T_b, E)
 
 
-def _recurrent(cell: str, input_size: int, hidden: list[int]) -> nn.Module:
-    return _CELLS[cell](input_size, hidden[0], num_layers=len(hidden), batch_first=True)
+def _recurrent(cell: str, input_size: int, hidden: list[int], dropout: float = 0.0) -> nn.Module:
+    """Stacked layers of equal width; dropout on each layer's outputs but the last's, in training (torch's RNN)."""
+    dropout = dropout if len(hidden) > 1 else 0.0  # torch warns on dropout with a single layer, where it does nothing
+    return _CELLS[cell](input_size, hidden[0], num_layers=len(hidden), batch_first=True, dropout=dropout)
 
 
 def packed_order(lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,9 +59,9 @@ def packed_order(lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class RecurrentEncoder(nn.Module):
     """Embedded sequences u (B, T_b, E) -> features (B, H): the last layer's state after each row's last token."""
 
-    def __init__(self, input_size: int, hidden: list[int], cell: str) -> None:
+    def __init__(self, input_size: int, hidden: list[int], cell: str, dropout: float = 0.0) -> None:
         super().__init__()
-        self.rnn = _recurrent(cell, input_size, hidden)
+        self.rnn = _recurrent(cell, input_size, hidden, dropout)
         self.out_features = hidden[-1]
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
@@ -78,12 +80,14 @@ class RecurrentDecoder(nn.Module):
     logits are -inf, so the model is a distribution over sequences of the other tokens ended by <eos>.
     """
 
-    def __init__(self, vocab_size: int, embedding_dim: int, hidden: list[int], cell: str, latent_dim: int) -> None:
+    def __init__(
+        self, vocab_size: int, embedding_dim: int, hidden: list[int], cell: str, latent_dim: int, dropout: float = 0.0
+    ) -> None:
         super().__init__()
         self.cell, self.latent_dim = cell, latent_dim
         self.layers, self.hidden_size = len(hidden), hidden[0]
         self.embed = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD)
-        self.rnn = _recurrent(cell, embedding_dim + latent_dim, hidden)
+        self.rnn = _recurrent(cell, embedding_dim + latent_dim, hidden, dropout)
         # z -> the initial state; without a latent the state starts at zero
         self.initial = nn.Linear(latent_dim, self.layers * self.hidden_size, bias=False) if latent_dim else None
         self.output = nn.Linear(self.hidden_size, vocab_size)
@@ -154,7 +158,9 @@ def build_recurrent(
     cfg: RecurrentNetworkConfig, shape: tuple[int, ...], latent_dim: int
 ) -> tuple[nn.Module, nn.Module]:
     """shape (T, F): the encoder reads F-wide embeddings (TokenEmbedding's out_shape), the decoder predicts F tokens
-    (the head's parameter_shape (T, V)); vaekit.models.build calls this once for each side that needs it."""
-    encoder = RecurrentEncoder(shape[-1], cfg.hidden, cfg.cell)
-    decoder = RecurrentDecoder(shape[-1], cfg.embedding_dim, cfg.hidden, cfg.cell, latent_dim)
+    (the head's parameter_shape (T, V)); vaekit.models.build calls this once for each side that needs it. The decoder
+    has its own layers where `decoder_hidden` is given (MOSES: a [256] encoder, a [512, 512, 512] decoder)."""
+    encoder = RecurrentEncoder(shape[-1], cfg.hidden, cfg.cell, cfg.dropout)
+    decoder_hidden = cfg.hidden if cfg.decoder_hidden is None else cfg.decoder_hidden
+    decoder = RecurrentDecoder(shape[-1], cfg.embedding_dim, decoder_hidden, cfg.cell, latent_dim, cfg.dropout)
     return encoder, decoder
