@@ -25,6 +25,22 @@ def latent_path(
     return (1 - t) * z[0] + t * z[1]  # (K, D)
 
 
+def property_path(z0: torch.Tensor, direction: torch.Tensor, steps: int, step_size: float) -> torch.Tensor:
+    """`steps` points z0 + k * step_size * direction / |direction|, k = 0 .. steps - 1: a walk in latent space along
+    the gradient of a property predicted from z (Gomez-Bombarelli et al. 2018, "Automatic Chemical Design Using a
+    Data-Driven Continuous Representation of Molecules", section on optimization in latent space). For a linear
+    predictor f(z) = w.z + b the gradient is w everywhere, so the walk is a straight line on which f rises by
+    step_size * |w| per step. z0: (D,) or (N, D); direction: (D,). Returns (steps, D) or (steps, N, D)."""
+    if steps < 1 or not step_size > 0:
+        raise ValueError(f"a property path needs steps >= 1 and step_size > 0, got {steps} and {step_size}")
+    norm = direction.norm()
+    if not torch.isfinite(norm) or norm == 0:
+        raise ValueError("the property's gradient direction is zero or not finite: the predictor does not depend on z")
+    unit = (direction / norm).to(z0.dtype)  # (D,)
+    k = torch.arange(steps, device=z0.device, dtype=z0.dtype).reshape(steps, *([1] * z0.dim()))  # (K, 1[, 1])
+    return z0 + k * step_size * unit  # (K, D) or (K, N, D)
+
+
 @torch.no_grad()
 def interpolate(
     model, x_a: torch.Tensor, x_b: torch.Tensor, steps: int, cond: dict[str, torch.Tensor] | None = None

@@ -25,6 +25,7 @@ class ReportOptions:
     temperature: float = 1.0  # of the sampled sentences (1: the model's own distribution; towards 0: greedy)
     homotopies: int = 2  # pairs of test sentences joined by a homotopy
     homotopy_steps: int = 7  # points decoded on each
+    num_molecules: int = 20  # molecules drawn (with RDKit) in a SMILES run's Molecules section
 
 
 @dataclass

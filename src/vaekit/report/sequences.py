@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from vaekit.report.html import esc, fmt, img, kl_section, rows_table, table
+from vaekit.report.molecules import is_smiles_run, molecules_section
 from vaekit.report.options import Context, Sections
 from vaekit.report.views import figure_uri
 from vaekit.run import Run
@@ -36,6 +37,9 @@ HOMOTOPY_LENGTHS = (4, 12)  # tokens (<eos> included) of the test sentences a ho
 def sequence_sections(ctx: Context) -> Sections:
     run, o = ctx.run, ctx.options
     sections: Sections = [("Sampled sentences", _samples(run, o.text_rows, o.temperature, o.seed))]
+    if is_smiles_run(run):
+        ctx.log("molecules")
+        sections.append(("Molecules", molecules_section(ctx)))
     if "latent_vector" not in run.capabilities:
         sections.append(("Without a latent", _without_latent(run)))
         return sections

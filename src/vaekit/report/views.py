@@ -119,13 +119,13 @@ def bar_chart(values: list[float], labels: list[str], title: str, ylabel: str):
 
 def json_reports(path: Path) -> list[dict]:
     """The reports written into a run directory (`vaekit evaluate ... --out RUN/x.json`), newest first: each JSON
-    object with a `num_examples` or `num_synthetic` key, with its file name added as `file`."""
+    object with a `num_examples`, `num_synthetic` or `num_molecules` key, with its file name added as `file`."""
     found = []
     for file in sorted(path.glob("*.json"), key=lambda f: -f.stat().st_mtime):
         try:
             data = json.loads(file.read_text())
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict) and ("num_examples" in data or "num_synthetic" in data):
+        if isinstance(data, dict) and any(k in data for k in ("num_examples", "num_synthetic", "num_molecules")):
             found.append({"file": file.name, **data})
     return found

@@ -1,0 +1,84 @@
+"""The Molecules section of a SMILES run's report: sampled molecules drawn with RDKit (invalid strings listed with
+their count) and the MOSES metrics of the newest `vaekit evaluate RUN --molecules N` report, or the command that
+writes one; absent from a text run on words."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import re
+
+import pytest
+
+from vaekit.cli.main import main
+from vaekit.report import ReportOptions, build_report
+from vaekit.run import load_run
+
+SMILES = ["CCO", "CCN", "CCC", "c1ccccc1", "CC(=O)O", "CCOC", "c1ccncc1", "OCCO", "CNC", "CC(C)C"]
+TEST = ["CCCO", "c1ccc(O)cc1", "CCCN", "CC(N)=O"]
+SCAFFOLDS = ["c1ccc2ccccc2c1", "C1CCNCC1"]
+TINY = [
+    "model.network.type=recurrent",
+    "model.network.cell=gru",
+    "model.network.hidden=[32]",
+    "model.network.embedding_dim=16",
+    "model.latent_dim=4",
+    "train.epochs=30",
+    "train.batch_size=4",
+    "train.progress=false",
+    "train.num_sample_images=4",
+]
+FAST = ReportOptions(quick_examples=8, quick_iw_samples=2, text_rows=4, homotopies=1, homotopy_steps=3, kl_examples=8)
+
+
+def write_gz(path, rows):
+    path.write_bytes(gzip.compress(("SMILES\n" + "".join(f"{s}\n" for s in rows)).encode()))
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("molecules_report")
+    (root / "data" / "moses").mkdir(parents=True)
+    write_gz(root / "data" / "moses" / "train.csv.gz", SMILES * 4)
+    write_gz(root / "data" / "moses" / "test.csv.gz", TEST)
+    write_gz(root / "data" / "moses" / "test_scaffolds.csv.gz", SCAFFOLDS)
+    assert (
+        main(["train", *TINY, "data.source=moses", f"data.data_dir={root / 'data'}", "--out", str(root / "vae")]) == 0
+    )
+    return root / "vae"
+
+
+def molecules_body(run_dir) -> str:
+    report = build_report(load_run(run_dir), FAST)
+    return {s.title: s.body for s in report.sections}["Molecules"]
+
+
+def test_a_smiles_run_draws_its_molecules_and_points_to_the_metrics_command(run_dir):
+    body = molecules_body(run_dir)
+    counts = re.search(r"(\d+) molecules drawn .*?: (\d+) valid, (\d+) that RDKit cannot parse", body, re.S)
+    total, valid, invalid = map(int, counts.groups())
+    assert total == FAST.num_molecules and valid + invalid == total and valid > 0
+    assert len(re.findall(r"<li><code>", body)) == invalid  # every invalid string listed
+    uri = re.search(r'src="data:image/png;base64,([^"]+)"', body).group(1)
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(base64.b64decode(uri)))
+    assert picture.size[0] == 5 * 220 and picture.size[1] == 170 * -(-valid // 5)  # one cell per valid molecule
+    assert f"vaekit evaluate {run_dir} --molecules" in body and "MOSES metrics</h3>" not in body
+
+
+def test_the_newest_molecules_report_is_shown(run_dir, tmp_path):
+    args = ["evaluate", str(run_dir), "--molecules", "50", "--no-fcd"]
+    assert main([*args, "--out", str(run_dir / "molecules.json")]) == 0
+    body = molecules_body(run_dir)
+    assert "MOSES metrics</h3>" in body and "From molecules.json" in body and "50 molecules" in body
+    for name in ("valid", "unique@1000", "SNN/Test", "IntDiv", "Novelty"):
+        assert f"<th>{name}</th>" in body
+    assert "--molecules 30000" not in body
+    (run_dir / "molecules.json").unlink()
+
+
+def test_a_word_run_has_no_molecules_section(runs):
+    report = build_report(load_run(runs("text-lm")), FAST)
+    assert "Molecules" not in [s.title for s in report.sections]
