@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vaekit.data.download import RemoteFile, ensure_files
+from vaekit.data.tables import column_texts  # the one reader of a text column
 
 MOSES_URLS = ("https://raw.githubusercontent.com/molecularsets/moses/master/moses/dataset/data/",)
 MOSES_FILES = {  # ../shared/data/SOURCES.md
@@ -39,6 +40,5 @@ def ensure_moses(
 
 def read_smiles(path: Path) -> list[str]:
     """The SMILES of one MOSES file (its `SMILES` column)."""
-    from vaekit.data.sequences import column_texts  # the one reader of a text column
 
     return column_texts(path, SMILES_COLUMN)

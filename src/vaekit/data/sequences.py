@@ -31,13 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from vaekit.data.download import RemoteFile, base_urls, local_path
 from vaekit.data.moses import MOSES_FILES, MOSES_URLS, ensure_moses, read_smiles
 from vaekit.data.moses import SPLITS as MOSES_SPLITS
-from vaekit.data.tables import TABLE_SUFFIXES, hold_out, read_frame
+from vaekit.data.tables import TABLE_SUFFIXES, column_texts, hold_out
 from vaekit.data.tokenizers import (
     BUILT_IN,
     Splitter,
@@ -229,29 +228,6 @@ def read_lines(path: Path) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return [ln.rstrip("\r") for ln in lines]
-
-
-def column_texts(path: Path, column: str | None) -> list[str]:
-    """The texts of one column of a table file (missing cells as empty lines)."""
-    frame = read_frame(path)
-    names = [str(c) for c in frame.columns]
-    if column is None:
-        if len(names) != 1:
-            raise DataError(
-                f"{path} has {len(names)} columns {names[:10]}: name the one that holds the text with data.column=NAME."
-            )
-        column = names[0]
-    if column not in names:
-        close = difflib.get_close_matches(column, names, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise DataError(f"data.column names '{column}', which {path} does not have.{hint} Columns: {names[:20]}.")
-    series = frame[frame.columns[names.index(column)]]
-    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        raise DataError(
-            f"column '{column}' of {path} holds numbers ({series.dtype}), not text. Name the text column with "
-            "data.column, or read the file as a table (data.kind=table)."
-        )
-    return ["" if pd.isna(v) else str(v) for v in series.tolist()]
 
 
 def _texts_of(path: Path, column: str | None) -> list[str]:

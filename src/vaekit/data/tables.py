@@ -196,6 +196,29 @@ def read_cells_text(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, **options)
 
 
+def column_texts(path: Path, column: str | None) -> list[str]:
+    """The texts of one column of a table file (missing cells as empty lines)."""
+    frame = read_frame(path)
+    names = [str(c) for c in frame.columns]
+    if column is None:
+        if len(names) != 1:
+            raise DataError(
+                f"{path} has {len(names)} columns {names[:10]}: name the one that holds the text with data.column=NAME."
+            )
+        column = names[0]
+    if column not in names:
+        close = difflib.get_close_matches(column, names, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise DataError(f"data.column names '{column}', which {path} does not have.{hint} Columns: {names[:20]}.")
+    series = frame[frame.columns[names.index(column)]]
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        raise DataError(
+            f"column '{column}' of {path} holds numbers ({series.dtype}), not text. Name the text column with "
+            "data.column, or read the file as a table (data.kind=table)."
+        )
+    return ["" if pd.isna(v) else str(v) for v in series.tolist()]
+
+
 def _mark_missing(frame: pd.DataFrame, missing_values: tuple[str, ...] | list[str]) -> pd.DataFrame:
     """Cells equal to a marker made NaN: by their text, or in a numeric column by their value (a file that is not
     text, whose numbers have no text of their own)."""
