@@ -2,16 +2,13 @@
 folder: the MOSES metrics printed and written as JSON, and refused for a run that is not SMILES and when the
 reference files cannot be found."""
 
-import gzip
 import json
 
 import pytest
 
+from tiny_moses import tiny_moses
 from vaekit.cli.main import main
 
-SMILES = ["CCO", "CCN", "CCC", "c1ccccc1", "CC(=O)O", "CCOC", "c1ccncc1", "OCCO", "CNC", "CC(C)C"]
-TEST = ["CCCO", "c1ccc(O)cc1", "CCCN", "CC(N)=O"]
-SCAFFOLDS = ["c1ccc2ccccc2c1", "C1CCNCC1"]
 TINY = [
     "model.network.type=recurrent",
     "model.network.cell=gru",
@@ -27,21 +24,14 @@ def cli(*args) -> int:
     return main([str(a) for a in args])
 
 
-def write_gz(path, rows):
-    path.write_bytes(gzip.compress(("SMILES\n" + "".join(f"{s}\n" for s in rows)).encode()))
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """A language model on a tiny moses folder (40 molecules), and a word-tokenized text run."""
     root = tmp_path_factory.mktemp("molecules_cli")
-    (root / "data" / "moses").mkdir(parents=True)
-    write_gz(root / "data" / "moses" / "train.csv.gz", SMILES * 4)
-    write_gz(root / "data" / "moses" / "test.csv.gz", TEST)
-    write_gz(root / "data" / "moses" / "test_scaffolds.csv.gz", SCAFFOLDS)
+    data_dir = tiny_moses(root)
     moses = [
         "data.source=moses",
-        f"data.data_dir={root / 'data'}",
+        f"data.data_dir={data_dir}",
         "model.type=lm",
         "train.epochs=30",
         "train.batch_size=4",

@@ -5,19 +5,16 @@ writes one; absent from a text run on words."""
 from __future__ import annotations
 
 import base64
-import gzip
 import io
 import re
 
 import pytest
 
+from tiny_moses import tiny_moses
 from vaekit.cli.main import main
 from vaekit.report import ReportOptions, build_report
 from vaekit.run import load_run
 
-SMILES = ["CCO", "CCN", "CCC", "c1ccccc1", "CC(=O)O", "CCOC", "c1ccncc1", "OCCO", "CNC", "CC(C)C"]
-TEST = ["CCCO", "c1ccc(O)cc1", "CCCN", "CC(N)=O"]
-SCAFFOLDS = ["c1ccc2ccccc2c1", "C1CCNCC1"]
 TINY = [
     "model.network.type=recurrent",
     "model.network.cell=gru",
@@ -32,20 +29,11 @@ TINY = [
 FAST = ReportOptions(quick_examples=8, quick_iw_samples=2, text_rows=4, homotopies=1, homotopy_steps=3, kl_examples=8)
 
 
-def write_gz(path, rows):
-    path.write_bytes(gzip.compress(("SMILES\n" + "".join(f"{s}\n" for s in rows)).encode()))
-
-
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("molecules_report")
-    (root / "data" / "moses").mkdir(parents=True)
-    write_gz(root / "data" / "moses" / "train.csv.gz", SMILES * 4)
-    write_gz(root / "data" / "moses" / "test.csv.gz", TEST)
-    write_gz(root / "data" / "moses" / "test_scaffolds.csv.gz", SCAFFOLDS)
-    assert (
-        main(["train", *TINY, "data.source=moses", f"data.data_dir={root / 'data'}", "--out", str(root / "vae")]) == 0
-    )
+    data_dir = tiny_moses(root)
+    assert main(["train", *TINY, "data.source=moses", f"data.data_dir={data_dir}", "--out", str(root / "vae")]) == 0
     return root / "vae"
 
 
