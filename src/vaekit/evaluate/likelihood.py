@@ -132,7 +132,7 @@ def iw_log_likelihood(
     fused: bool = False,
     **cond,
 ) -> torch.Tensor:
-    """Importance-weighted estimate of log p(x) for x (B, C, H, W) with K = num_samples; shape (B,).
+    """Importance-weighted estimate of log p(x) for x (B, *event_shape) with K = num_samples; shape (B,).
 
     The `log_likelihood` of `iw_scores` (its chunks, its `fused`).
     """

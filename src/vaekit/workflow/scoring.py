@@ -3,7 +3,6 @@ column's share, as a DataFrame keyed by the row of the file (a table) or the pos
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import pandas as pd
@@ -92,7 +91,7 @@ def score_images(
     if run.spec.kind == "sequence":  # nats per sentence; the sentence as the model read it (<unk> written)
         out[TEXT] = decode_texts(run.spec, x)
         return out
-    bits = pixel_measure(run, loaded).example_bits_per_dim(scores.log_likelihood.double(), math.prod(x.shape[1:]))
+    bits = pixel_measure(run, loaded).example_bits_per_dim(scores.log_likelihood.double(), run.spec.num_dims)
     if bits is not None:
         out["bits_per_dim"] = bits.cpu().numpy()
     return out
