@@ -10,6 +10,18 @@ TINY_VAE_RUN = [
     "train.num_sample_images=4",
 ]
 
+# A table VAE over mixed columns, small batches and a quarter of the rows held out (add train.epochs and the sample
+# count a test needs).
+TINY_TABLE_RUN = [
+    "model.latent_dim=2",
+    "model.network.hidden=[16]",
+    "model.likelihood.type=columns",
+    "model.likelihood.learn_sigma=per_column",
+    "train.batch_size=16",
+    "train.progress=false",
+    "data.test_fraction=0.25",
+]
+
 TINY_VQ = [
     "model.type=vqvae",
     "objective.name=vq",

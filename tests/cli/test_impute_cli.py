@@ -10,18 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tiny_configs import TINY_TABLE_RUN
 from vaekit.cli.main import main
 
-TINY = [
-    "model.latent_dim=2",
-    "model.network.hidden=[16]",
-    "model.likelihood.type=columns",
-    "model.likelihood.learn_sigma=per_column",
-    "train.batch_size=16",
-    "train.progress=false",
-    "train.num_sample_images=5",
-    "data.test_fraction=0.25",
-]
+TINY = [*TINY_TABLE_RUN, "train.num_sample_images=5"]
 MODEL = ["data.missing=model", 'data.missing_values=["?"]', "objective.name=iwae", "objective.num_samples=3"]
 
 

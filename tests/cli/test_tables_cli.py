@@ -9,16 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-TINY = [
-    "model.latent_dim=2",
-    "model.network.hidden=[16]",
-    "model.likelihood.type=columns",
-    "model.likelihood.learn_sigma=per_column",
-    "train.batch_size=16",
-    "train.progress=false",
-    "train.num_sample_images=7",
-    "data.test_fraction=0.25",
-]
+from tiny_configs import TINY_TABLE_RUN
+
+TINY = [*TINY_TABLE_RUN, "train.num_sample_images=7"]
 
 
 def vaekit(*args, cwd):
