@@ -11,6 +11,15 @@ from vaekit.config import ModelConfig, load_config
 from vaekit.models import build_model
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_cache(tmp_path_factory):
+    """What vaekit keeps in its cache folder (vaekit.data.sources.cache_dir) goes to a folder of the test session's,
+    never to the user's ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg_cache")))
+        yield
+
+
 @pytest.fixture
 def tiny_model_config() -> ModelConfig:
     cfg = ModelConfig()

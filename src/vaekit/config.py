@@ -630,6 +630,7 @@ class SequenceDataConfig(DataConfig):
     lowercase: bool = False
     bucket: bool = True  # batches of similar length (each trimmed to its longest row); false: random batches
     train_limit: int = setting(0, non_negative)  # at most this many training examples, a seeded random subset (0: all)
+    test_limit: int = setting(0, non_negative)  # as train_limit, for the test split (tested each epoch, evaluated)
 
     def check(self) -> None:
         if self.lowercase and (self.tokenizer == "smiles" or (self.tokenizer == "auto" and self.source == "moses")):

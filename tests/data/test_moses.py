@@ -38,8 +38,11 @@ def test_a_moses_folder_is_read_with_the_smiles_tokenizer(tmp_path: Path) -> Non
     assert data.spec.vocabulary.tokenizer == "smiles" and not data.spec.vocabulary.lowercase
     assert "Cl" in data.spec.vocabulary.tokens and "[C@@H]" in data.spec.vocabulary.tokens  # atoms, not characters
     assert decode_texts(data.spec, data.train) == TRAIN  # the source's own order, read back exactly
-    limited = load_sequences("moses", SequenceOptions(data_dir=tmp_path, download=False, train_limit=5))
-    assert len(limited.train) == 5
+    limited = load_sequences("moses", SequenceOptions(data_dir=tmp_path, download=False, train_limit=5, test_limit=2))
+    assert [len(limited.train), len(limited.test)] == [5, 2]
+    assert set(decode_texts(limited.spec, limited.test)) <= set(TEST)  # a subset, the same for every run of the seed
+    again = load_sequences("moses", SequenceOptions(data_dir=tmp_path, download=False, train_limit=5, test_limit=2))
+    assert decode_texts(again.spec, again.test) == decode_texts(limited.spec, limited.test)
 
 
 def test_moses_is_downloaded_with_its_checksums(

@@ -159,6 +159,7 @@ class SequenceOptions:
     data_dir: Path | None = None
     download: bool = True
     train_limit: int = 0  # at most this many training examples, a random subset drawn with split_seed (0: all)
+    test_limit: int = 0  # as train_limit, for the test split
 
 
 @dataclass(frozen=True)
@@ -370,10 +371,11 @@ def load_sequences(source: str, options: SequenceOptions, spec: DataSpec | None 
         split = f"test held out at random: {len(test_rows)} of {len(lines)} examples (seed {options.split_seed})"
     if not splits["train"]:
         raise DataError(f"{read}: the training split holds no text.")
-    if 0 < options.train_limit < len(splits["train"]):
-        n = len(splits["train"])
-        splits["train"] = limit_lines(splits["train"], options.train_limit, options.split_seed)
-        split += f"; training split limited to a random {options.train_limit} of {n} (data.train_limit)"
+    for name, limit in (("train", options.train_limit), ("test", options.test_limit)):
+        if 0 < limit < len(splits[name]):
+            n = len(splits[name])
+            splits[name] = limit_lines(splits[name], limit, options.split_seed)
+            split += f"; {name} split limited to a random {limit} of {n} (data.{name}_limit)"
     new_vocabulary = spec is None
     if spec is not None:
         vocabulary, tokenizer_json = spec.vocabulary, spec.vocabulary.tokenizer_json

@@ -38,9 +38,14 @@ class BuiltinSource:
 
 
 def default_data_dir() -> Path:
-    """$VAEKIT_DATA if set, else $XDG_CACHE_HOME/vaekit, else ~/.cache/vaekit."""
+    """$VAEKIT_DATA if set, else the cache folder."""
     if os.environ.get(DATA_ENV):
         return Path(os.environ[DATA_ENV]).expanduser()
+    return cache_dir()
+
+
+def cache_dir() -> Path:
+    """$XDG_CACHE_HOME/vaekit, else ~/.cache/vaekit: what vaekit computes once and keeps (downloads by default)."""
     cache = os.environ.get("XDG_CACHE_HOME")
     return (Path(cache).expanduser() if cache else Path.home() / ".cache") / "vaekit"
 

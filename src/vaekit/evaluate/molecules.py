@@ -31,7 +31,7 @@ import functools
 import math
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -388,6 +388,51 @@ def reference_statistics(
         chemnet=chemnet_statistics(smiles, device, batch_size) if fcd else None,
         properties=properties(mols),
     )
+
+
+STATISTICS_VERSION = 1  # of statistics_arrays' layout: a cache written under another version is computed again
+
+
+def statistics_arrays(stats: ReferenceStatistics) -> dict[str, np.ndarray]:
+    """A reference set's statistics as named arrays (for np.savez, read back by statistics_from_arrays without
+    pickling): fingerprints packed 8 to a byte, counts as key and value arrays."""
+    arrays = {
+        "version": np.array(STATISTICS_VERSION),
+        "fingerprint_bits": np.array(stats.fingerprints.shape[1]),
+        "fingerprints": np.packbits(stats.fingerprints, axis=1),  # (N, 128) uint8
+    }
+    for name, counts in (("fragments", stats.fragments), ("scaffolds", stats.scaffolds)):
+        arrays[f"{name}_keys"] = np.array(list(counts), dtype=np.str_)
+        arrays[f"{name}_counts"] = np.array(list(counts.values()), dtype=np.int64)
+    if stats.chemnet is not None:
+        arrays["chemnet_mu"], arrays["chemnet_sigma"] = stats.chemnet.mu, stats.chemnet.sigma
+    for name, values in stats.properties.items():
+        arrays[f"property_{name}"] = values
+    return arrays
+
+
+def statistics_from_arrays(arrays: Mapping[str, np.ndarray]) -> ReferenceStatistics:
+    """The inverse of statistics_arrays. DataError when the arrays are of another version or incomplete."""
+    try:
+        if int(arrays["version"]) != STATISTICS_VERSION:
+            raise DataError(f"statistics of version {int(arrays['version'])}, not {STATISTICS_VERSION}")
+        bits = int(arrays["fingerprint_bits"])
+        counts = {
+            name: Counter(dict(zip(arrays[f"{name}_keys"].tolist(), arrays[f"{name}_counts"].tolist(), strict=True)))
+            for name in ("fragments", "scaffolds")
+        }
+        chemnet = None
+        if "chemnet_mu" in arrays:
+            chemnet = ChemNetStatistics(mu=arrays["chemnet_mu"], sigma=arrays["chemnet_sigma"])
+        return ReferenceStatistics(
+            fingerprints=np.unpackbits(arrays["fingerprints"], axis=1, count=bits),  # (N, bits) uint8
+            fragments=counts["fragments"],
+            scaffolds=counts["scaffolds"],
+            chemnet=chemnet,
+            properties={name: np.asarray(arrays[f"property_{name}"], dtype=np.float64) for name in PROPERTIES},
+        )
+    except KeyError as error:
+        raise DataError(f"the statistics lack {error.args[0]!r}") from None
 
 
 def moses_metrics(

@@ -181,6 +181,7 @@ def load_configured(
             Path(data_dir or cfg.data_dir).expanduser() if (data_dir or cfg.data_dir) else None,
             cfg.download,
             cfg.train_limit,
+            cfg.test_limit,
         )
         return load_sequences(source or cfg.source, options, spec)
     if is_table_source(source or cfg.source, cfg.kind):

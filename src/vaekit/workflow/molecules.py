@@ -3,28 +3,42 @@
 
 Polykovskiy et al. 2020, "Molecular Sets (MOSES)": N molecules (30000 in the published table) sampled from the model
 (z ~ p(z), then x ~ p(x|z) token by token), decoded to SMILES, against the benchmark's test and test_scaffolds sets
-(their statistics computed once per evaluation) and, for novelty, the training set: the MOSES train file when the run
-was trained on `moses`, else the run's own training split.
+and, for novelty, the training set: the MOSES train file when the run was trained on `moses`, else the run's own
+training split. The reference sets' statistics (fingerprints, fragments, scaffolds, ChemNet's activations and the
+properties of 176 074 molecules each: about 15 CPU minutes for the two MOSES sets) are computed once and kept in
+<cache>/moses-statistics/ under the sha256 of the file's bytes (`cached_reference_statistics`), as molsets ships its
+precomputed test statistics: later evaluations against the same file read them back.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
+import sys
 import time
+import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 
+from vaekit.atomic import WriteError, atomic_write
 from vaekit.data.moses import SCAFFOLDS, SPLITS, read_smiles
 from vaekit.data.sequences import decode_texts
-from vaekit.errors import VaekitError
+from vaekit.data.sources import cache_dir
+from vaekit.errors import DataError, VaekitError
 from vaekit.run import Run
 from vaekit.workflow.data import load_run_data
 
 MAX_MOLECULES = 1_000_000
 SAMPLE_BATCH = 1000  # molecules drawn at a time (memory, not results)
 MOSES_DIRECTORY = "moses"
+STATISTICS_FOLDER = "moses-statistics"
+
+if TYPE_CHECKING:
+    from vaekit.evaluate.molecules import ReferenceStatistics
 
 
 def reference_folder(run: Run, data_dir: str | None = None) -> Path:
@@ -66,12 +80,55 @@ def training_smiles(run: Run, folder: Path) -> tuple[list[str], str]:
     return decode_texts(run.spec, data.train), f"the run's training split ({len(data.train)} molecules)"
 
 
+def cached_reference_statistics(path: Path, *, fcd: bool, device: str = "cpu") -> ReferenceStatistics:
+    """The statistics of the reference SMILES file `path` (vaekit.evaluate.molecules.reference_statistics), read from
+    the cache when it holds them for these bytes (with ChemNet's when `fcd`), else computed and kept there. A cache
+    that cannot be read is computed again; one that cannot be written is said on stderr and skipped."""
+    from vaekit.evaluate.molecules import (
+        STATISTICS_VERSION,
+        reference_statistics,
+        statistics_arrays,
+        statistics_from_arrays,
+    )
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    folder = cache_dir() / STATISTICS_FOLDER
+    stem = f"{digest[:32]}-v{STATISTICS_VERSION}"
+    kept = folder / f"{stem}-fcd.npz"  # with ChemNet's statistics, good for either
+    candidates = [kept] if fcd else [kept, folder / f"{stem}.npz"]
+    for candidate in candidates:
+        if candidate.is_file():
+            try:
+                with np.load(candidate, allow_pickle=False) as arrays:
+                    return statistics_from_arrays(arrays)
+            except (OSError, ValueError, zipfile.BadZipFile, DataError) as error:
+                print(
+                    f"the cached statistics {candidate} are unreadable ({error}): computing them again", file=sys.stderr
+                )
+    stats = reference_statistics(read_smiles(path), fcd=fcd, device=device)
+    target = kept if fcd else folder / f"{stem}.npz"
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **statistics_arrays(stats))
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, write)
+    except (OSError, WriteError) as error:
+        print(
+            f"could not keep the statistics of {path} in {folder} ({error}): they are computed anew next time",
+            file=sys.stderr,
+        )
+    return stats
+
+
 def molecules_report(
     run: Run, num: int, *, seed: int = 0, data_dir: str | None = None, fcd: bool = True, device: str = "cpu"
 ) -> dict:
     """`num` molecules drawn with `seed`, their MOSES metrics against the test and test_scaffolds files of
     <data dir>/moses, novelty against the training molecules."""
-    from vaekit.evaluate.molecules import moses_metrics, reference_statistics, validity  # RDKit: imported when used
+    from vaekit.evaluate.molecules import moses_metrics, validity  # RDKit: imported when used
 
     check_smiles_run(run)
     if not 1 <= num <= MAX_MOLECULES:
@@ -89,7 +146,7 @@ def molecules_report(
     generator = torch.Generator(device=run.device).manual_seed(seed)
     smiles = draw_smiles(run, num, generator)
     train, train_from = training_smiles(run, folder)
-    references = {name: reference_statistics(read_smiles(path), fcd=fcd, device=device) for name, path in files.items()}
+    references = {name: cached_reference_statistics(path, fcd=fcd, device=device) for name, path in files.items()}
     if validity(smiles) > 0:
         metrics = moses_metrics(
             smiles, references["test"], references["test_scaffolds"], set(train), fcd=fcd, device=device
