@@ -4,6 +4,7 @@ each and measured by the MOSES metrics beside the published table, and each mode
     VAEKIT_DATA=../shared/data python benchmarks/moses.py --budget-minutes 60 --out moses.json      # idle machine
     VAEKIT_DATA=../shared/data python benchmarks/moses.py --budget-minutes 45 --parallel            # both at once
     VAEKIT_DATA=../shared/data python benchmarks/moses.py --quick                                   # a smoke test
+    python benchmarks/moses.py --summary moses.json                                                 # print it again
 
 The budget. Each model trains for one pass over a seeded random subset of the MOSES training split (1 584 663
 molecules) sized to fill `--budget-minutes` of training: a probe of `--probe-steps` steps (on their own subset) gives
@@ -168,10 +169,13 @@ def run_model(model: str, args: argparse.Namespace, threads: int, results: dict)
 
 
 def nll_line(result: dict) -> str:
-    report = result["likelihood"]
-    metrics = report.get("metrics", report)
-    nll = metrics.get("nll", metrics.get("iw_nll"))
-    return f"{nll:.3f}" if isinstance(nll, (int, float)) else json.dumps(metrics)[:200]
+    """The NLL per test molecule (exact or an IW bound), the ELBO, KL and per-token perplexity."""
+    r = result["likelihood"]
+    how = "exact" if r["nll_exact"] else f"IW bound, K = {r['iw_samples']}"
+    return (
+        f"NLL {r['nll']:.3f} nats per molecule ({how}, {r['num_examples']} test molecules), -ELBO {-r['elbo']:.3f}, "
+        f"KL {r['kl']:.3f}, perplexity {r['perplexity']:.4f}"
+    )
 
 
 def table(results: dict) -> str:
@@ -205,7 +209,11 @@ def main() -> None:
     parser.add_argument("--runs", default="runs/moses-benchmark")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     parser.add_argument("--quick", action="store_true", help="a smoke test: 0.3 minutes, 1000 samples, no FCD")
+    parser.add_argument("--summary", metavar="JSON", help="only print the summary of an earlier run's --out file")
     args = parser.parse_args()
+    if args.summary:
+        summary(json.loads(Path(args.summary).read_text()))
+        return
     if args.quick:
         args.budget_minutes, args.samples, args.test_molecules, args.iw_samples = 0.3, 1000, 50, 5
         args.nll_molecules = 20
@@ -227,18 +235,24 @@ def main() -> None:
     if missing:
         sys.exit(f"failed: {', '.join(missing)} (see the log above)")
     results = {m: results[m] for m in args.models}
-    print(f"\nMOSES at {args.budget_minutes:g} CPU minutes of training per model, {args.samples} samples (started {started})")
+    record = {"machine": machine_info(threads), "args": vars(args), "started": started, "results": results}
+    if args.out:
+        Path(args.out).write_text(json.dumps(record, indent=1))
+    summary(record)
+
+
+def summary(record: dict) -> None:
+    args, results = record["args"], record["results"]
+    minutes, samples = args["budget_minutes"], args["samples"]
+    print(f"\nMOSES at {minutes:g} CPU minutes of training per model, {samples} samples (started {record['started']})")
     for model, r in results.items():
         print(
             f"{model}: {r['steps']} steps of {r['overrides'][1].split('=')[1]} ({r['molecules_seen']} molecules), "
             f"{r['train_seconds']:.0f} s training ({r['train_wall_seconds']:.0f} s wall), {r['threads']} thread(s); "
-            f"NLL per test molecule {nll_line(r)} nats; metrics {r['metrics_seconds']:.0f} s"
+            f"{nll_line(r)}; metrics {r['metrics_seconds']:.0f} s"
         )
     print(table(results))
     print("\nThe full schedule on a GPU:\n" + "\n".join("    " + c for c in GPU_COMMANDS))
-    if args.out:
-        record = {"machine": machine_info(threads), "args": vars(args), "started": started, "results": results}
-        Path(args.out).write_text(json.dumps(record, indent=1))
 
 
 if __name__ == "__main__":

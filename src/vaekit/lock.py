@@ -23,10 +23,12 @@ except ImportError:  # pragma: no cover - Windows
 
 
 class RunLock:
-    """`with RunLock(folder):` holds the folder's lock for the block; the folder must exist."""
+    """`with RunLock(folder):` holds the folder's lock for the block; the folder must exist. `wait=True` waits for
+    a holder to finish instead of refusing (a cache that two processes may fill at once)."""
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, wait: bool = False) -> None:
         self.path = Path(folder) / LOCK_FILE
+        self.wait = wait
         self.fd: int | None = None
 
     def __enter__(self) -> RunLock:
@@ -37,7 +39,7 @@ class RunLock:
         except OSError as err:
             raise RunError(f"cannot create the lock file '{self.path}': {err.strerror}. Check the folder.") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise _in_use(self.path, fd) from None
         os.ftruncate(fd, 0)

@@ -1,12 +1,13 @@
 """The reference sets' statistics kept on disk (vaekit.workflow.molecules.cached_reference_statistics): read back
 exactly, keyed by the file's bytes, computed again when the kept file is unreadable, and giving the same metrics."""
 
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.tiny_moses import SCAFFOLDS, TEST, write_gz
+from tiny_moses import SCAFFOLDS, TEST, write_gz
 from vaekit.evaluate.molecules import (
     ChemNetStatistics,
     ReferenceStatistics,
@@ -15,6 +16,7 @@ from vaekit.evaluate.molecules import (
     statistics_arrays,
     statistics_from_arrays,
 )
+from vaekit.lock import RunLock
 from vaekit.workflow.molecules import STATISTICS_FOLDER, cached_reference_statistics
 
 GENERATED = ["CCCO", "CCO", "c1ccccc1O", "not a molecule", "CC(N)=O", "c1ccc2ccccc2c1"]
@@ -54,7 +56,7 @@ def test_statistics_are_kept_and_read_back(tmp_path: Path, cache: Path) -> None:
     path = tmp_path / "test.csv.gz"
     write_gz(path, TEST)
     first = cached_reference_statistics(path, fcd=False)
-    kept = sorted(cache.iterdir())
+    kept = sorted(cache.glob("*.npz"))
     assert len(kept) == 1 and kept[0].suffix == ".npz"
     before = kept[0].stat().st_mtime_ns
     again = cached_reference_statistics(path, fcd=False)
@@ -71,7 +73,7 @@ def test_other_bytes_are_other_statistics(tmp_path: Path, cache: Path) -> None:
     cached_reference_statistics(path, fcd=False)
     write_gz(path, SCAFFOLDS)  # the same name, other molecules
     stats = cached_reference_statistics(path, fcd=False)
-    assert len(list(cache.iterdir())) == 2
+    assert len(list(cache.glob("*.npz"))) == 2
     assert_same(stats, reference_statistics(SCAFFOLDS, fcd=False))
 
 
@@ -79,7 +81,7 @@ def test_an_unreadable_cache_is_computed_again(tmp_path: Path, cache: Path, caps
     path = tmp_path / "test.csv.gz"
     write_gz(path, TEST)
     cached_reference_statistics(path, fcd=False)
-    (kept,) = cache.iterdir()
+    (kept,) = cache.glob("*.npz")
     kept.write_bytes(kept.read_bytes()[:100])  # cut short
     stats = cached_reference_statistics(path, fcd=False)
     assert "unreadable" in capsys.readouterr().err
@@ -99,3 +101,24 @@ def test_a_cache_that_cannot_be_written_is_skipped(
     stats = cached_reference_statistics(path, fcd=False)
     assert "could not keep" in capsys.readouterr().err
     assert_same(stats, reference_statistics(TEST, fcd=False))
+
+
+def test_a_second_evaluation_waits_for_the_first_ones_statistics(tmp_path: Path, cache: Path) -> None:
+    """While another holds the cache's lock (computing), a call waits and then reads what was kept, instead of
+    computing the same statistics again: here the kept file holds other molecules' statistics, so reading is seen."""
+    path = tmp_path / "test.csv.gz"
+    write_gz(path, TEST)
+    cached_reference_statistics(path, fcd=False)
+    (kept,) = cache.glob("*.npz")
+    kept.unlink()
+    other = reference_statistics(SCAFFOLDS, fcd=False)
+    results = []
+    with RunLock(cache):  # the first evaluation, computing
+        waiting = threading.Thread(target=lambda: results.append(cached_reference_statistics(path, fcd=False)))
+        waiting.start()
+        waiting.join(timeout=1.0)
+        assert waiting.is_alive()  # blocked on the lock
+        with open(kept, "wb") as f:
+            np.savez(f, **statistics_arrays(other))
+    waiting.join(timeout=60)
+    assert_same(results[0], other)

@@ -12,6 +12,7 @@ precomputed test statistics: later evaluations against the same file read them b
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import math
@@ -28,7 +29,8 @@ from vaekit.atomic import WriteError, atomic_write
 from vaekit.data.moses import SCAFFOLDS, SPLITS, read_smiles
 from vaekit.data.sequences import decode_texts
 from vaekit.data.sources import cache_dir
-from vaekit.errors import DataError, VaekitError
+from vaekit.errors import DataError, RunError, VaekitError
+from vaekit.lock import RunLock
 from vaekit.run import Run
 from vaekit.workflow.data import load_run_data
 
@@ -84,43 +86,49 @@ def cached_reference_statistics(path: Path, *, fcd: bool, device: str = "cpu") -
     """The statistics of the reference SMILES file `path` (vaekit.evaluate.molecules.reference_statistics), read from
     the cache when it holds them for these bytes (with ChemNet's when `fcd`), else computed and kept there. A cache
     that cannot be read is computed again; one that cannot be written is said on stderr and skipped."""
-    from vaekit.evaluate.molecules import (
-        STATISTICS_VERSION,
-        reference_statistics,
-        statistics_arrays,
-        statistics_from_arrays,
-    )
+    from vaekit.evaluate.molecules import STATISTICS_VERSION, reference_statistics, statistics_arrays
 
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     folder = cache_dir() / STATISTICS_FOLDER
     stem = f"{digest[:32]}-v{STATISTICS_VERSION}"
     kept = folder / f"{stem}-fcd.npz"  # with ChemNet's statistics, good for either
-    candidates = [kept] if fcd else [kept, folder / f"{stem}.npz"]
-    for candidate in candidates:
-        if candidate.is_file():
-            try:
-                with np.load(candidate, allow_pickle=False) as arrays:
-                    return statistics_from_arrays(arrays)
-            except (OSError, ValueError, zipfile.BadZipFile, DataError) as error:
-                print(
-                    f"the cached statistics {candidate} are unreadable ({error}): computing them again", file=sys.stderr
-                )
-    stats = reference_statistics(read_smiles(path), fcd=fcd, device=device)
     target = kept if fcd else folder / f"{stem}.npz"
+    with contextlib.ExitStack() as stack:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(RunLock(folder, wait=True))  # a second evaluation waits for the first's statistics
+        except (OSError, RunError) as error:
+            print(f"could not keep the statistics of {path} in {folder} ({error})", file=sys.stderr)
+            return reference_statistics(read_smiles(path), fcd=fcd, device=device)
+        for candidate in [kept] if fcd else [kept, target]:
+            stats = _read_kept(candidate)
+            if stats is not None:
+                return stats
+        stats = reference_statistics(read_smiles(path), fcd=fcd, device=device)
 
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as f:
-            np.savez(f, **statistics_arrays(stats))
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, **statistics_arrays(stats))
 
+        try:
+            atomic_write(target, write)
+        except WriteError as error:
+            print(f"could not keep the statistics of {path} ({error})", file=sys.stderr)
+        return stats
+
+
+def _read_kept(path: Path) -> ReferenceStatistics | None:
+    """Statistics kept at `path`, or None when there are none or they cannot be read (said on stderr)."""
+    from vaekit.evaluate.molecules import statistics_from_arrays
+
+    if not path.is_file():
+        return None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, write)
-    except (OSError, WriteError) as error:
-        print(
-            f"could not keep the statistics of {path} in {folder} ({error}): they are computed anew next time",
-            file=sys.stderr,
-        )
-    return stats
+        with np.load(path, allow_pickle=False) as arrays:
+            return statistics_from_arrays(arrays)
+    except (OSError, ValueError, zipfile.BadZipFile, DataError) as error:
+        print(f"the cached statistics {path} are unreadable ({error}): computed again", file=sys.stderr)
+        return None
 
 
 def molecules_report(
