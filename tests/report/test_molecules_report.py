@@ -10,31 +10,16 @@ import re
 
 import pytest
 
-from tiny_moses import tiny_moses
 from vaekit.cli.main import main
 from vaekit.report import ReportOptions, build_report
 from vaekit.run import load_run
 
-TINY = [
-    "model.network.type=recurrent",
-    "model.network.cell=gru",
-    "model.network.hidden=[32]",
-    "model.network.embedding_dim=16",
-    "model.latent_dim=4",
-    "train.epochs=30",
-    "train.batch_size=4",
-    "train.progress=false",
-    "train.num_sample_images=4",
-]
 FAST = ReportOptions(quick_examples=8, quick_iw_samples=2, text_rows=4, homotopies=1, homotopy_steps=3, kl_examples=8)
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("molecules_report")
-    data_dir = tiny_moses(root)
-    assert main(["train", *TINY, "data.source=moses", f"data.data_dir={data_dir}", "--out", str(root / "vae")]) == 0
-    return root / "vae"
+def run_dir(runs):
+    return runs("smiles")  # trained on tests/tiny_moses.py's 40 molecules (report/tiny_runs.py)
 
 
 def molecules_body(run_dir) -> str:

@@ -1,6 +1,7 @@
 """Tiny runs that the report and explorer tests share: on the bundled digits (8x8, labelled, no download), on a
-small table made here (people.csv: real, count, binary and categorical columns and a label column), and on a small
-text file made here (sentences.txt: two templates, one with markup characters that a page must escape)."""
+small table made here (people.csv: real, count, binary and categorical columns and a label column), on a small
+text file made here (sentences.txt: two templates, one with markup characters that a page must escape), and on a
+tiny moses folder made here (SMILES strings, tests/tiny_moses.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pandas as pd
 from sklearn.datasets import load_digits
 
 from tiny_configs import TINY_PRIOR, TINY_VQ
+from tiny_moses import tiny_moses
 from vaekit.cli.main import main
 from vaekit.config import load_config
 from vaekit.workflow.training import train
@@ -69,6 +71,19 @@ TEXTS = {
     "text": [*TEXT, "model.latent_dim=3", *RECURRENT],
     "text-lm": [*TEXT, "model.type=lm", *RECURRENT[2:]],
 }
+# SMILES read with the smiles tokenizer; trained long enough on its 40 molecules that some decodings are valid
+SMILES = [
+    "data.source=moses",
+    "model.network.type=recurrent",
+    "model.network.cell=gru",
+    "model.network.hidden=[32]",
+    "model.network.embedding_dim=16",
+    "model.latent_dim=4",
+    "train.epochs=30",
+    "train.batch_size=4",
+    "train.progress=false",
+    "train.num_sample_images=4",
+]
 _made: dict[tuple[Path, str], Path] = {}
 
 
@@ -104,6 +119,8 @@ def tiny_run(root: Path, kind: str) -> Path:
     if key not in _made:
         out = root / kind
         overrides = [*COMMON, *MODELS[kind]] if kind in MODELS else [*TABLES.get(kind, TEXTS.get(kind, []))]
+        if kind == "smiles":
+            overrides = [*SMILES, f"data.data_dir={tiny_moses(root / 'smiles-data')}"]
         if kind in TEXTS:
             file = root / "sentences.txt"
             file.write_text("\n".join(sentences()) + "\n")

@@ -1,6 +1,6 @@
 """The "Molecules" section of a run on SMILES (a sequence run whose tokenizer is `smiles`): sampled molecules drawn
-with RDKit, and the MOSES metrics (Polykovskiy et al. 2020) of the newest `vaekit evaluate RUN --molecules N` report
-in the run directory, or the command that writes one.
+with RDKit (vaekit.views.molecules), and the MOSES metrics (Polykovskiy et al. 2020) of the newest `vaekit evaluate
+RUN --molecules N` report in the run directory, or the command that writes one.
 
 Samples are drawn as `--molecules` draws them (vaekit.workflow.molecules.draw_smiles: z ~ p(z), then x ~ p(x|z)
 token by token); the strings RDKit cannot parse are listed as text with their count.
@@ -8,45 +8,23 @@ token by token); the strings RDKit cannot parse are listed as text with their co
 
 from __future__ import annotations
 
-import base64
-import io
-
 import torch
 
 from vaekit.report.html import esc, img, table
 from vaekit.report.options import Context
 from vaekit.report.views import json_reports
 from vaekit.run import Run
+from vaekit.views.molecules import is_smiles, molecule_grid_uri
 from vaekit.workflow.molecules import draw_smiles
-
-GRID_COLUMNS = 5
-CELL = (220, 170)  # pixels of each drawn molecule
 
 
 def is_smiles_run(run: Run) -> bool:
-    return run.spec.kind == "sequence" and run.spec.vocabulary.tokenizer == "smiles"
+    return is_smiles(run.spec)
 
 
 def molecules_report(run: Run) -> dict | None:
     """The newest `--molecules` report (a JSON object with `num_molecules` and `metrics`) in the run directory."""
     return next((r for r in json_reports(run.path) if "num_molecules" in r and "metrics" in r), None)
-
-
-def molecule_grid_uri(smiles: list[str]) -> str | None:
-    """A PNG data: URI of the valid molecules among `smiles` drawn in a grid, each captioned by its SMILES; None
-    when none is valid."""
-    from rdkit.Chem import Draw
-
-    from vaekit.evaluate.molecules import parse
-
-    pairs = [(m, s) for s, m in ((s, parse(s)) for s in smiles) if m is not None]
-    if not pairs:
-        return None
-    mols, legends = zip(*pairs, strict=True)
-    picture = Draw.MolsToGridImage(list(mols), molsPerRow=GRID_COLUMNS, subImgSize=CELL, legends=list(legends))
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")  # a PIL image (RDKit returns one unless in a notebook)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 @torch.no_grad()
