@@ -296,8 +296,70 @@ def test_a_text_run_decodes_sentences_and_encodes_a_typed_one(browser, runs):
         wait(browser, lambda d: d.find_element(By.ID, "interp-text-a").get_attribute("value") != "")
         browser.find_element(By.ID, "interp-go").click()
         wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#interp-texts li")) == 8)
+        assert browser.find_elements(By.CSS_SELECTOR, ".molecule") == []  # words are not drawn as molecules
         assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None
         assert console_errors(browser) == []
+        assert only_local_requests(browser, f"http://127.0.0.1:{port}") == []
+
+
+def drawn_molecules(driver, selector: str) -> list[dict]:
+    """The molecule drawings (<img>) and undrawn boxes under `selector`: each one's kind, source and natural width."""
+    return driver.execute_script(
+        """return [...document.querySelectorAll(arguments[0] + ' .molecule')].map((e) => ({img: e.tagName === 'IMG',
+            src: e.getAttribute('src') || '', nw: e.naturalWidth || 0, text: e.textContent}))""",
+        selector,
+    )
+
+
+def test_a_smiles_run_draws_the_decoded_typed_and_interpolated_molecules(browser, runs):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    with served(create_app(load_run(runs("smiles")))) as port:
+        console_errors(browser)  # what earlier pages left
+        browser.get(f"http://127.0.0.1:{port}/")
+        wait(browser, lambda d: d.execute_script("return document.body.dataset.ready === '1' && state.map !== null"))
+        assert browser.find_element(By.CSS_SELECTOR, "#text-panel h2").text == "Your molecule"
+        assert "SMILES strings of up to" in browser.find_element(By.ID, "run-info").text
+        wait(browser, lambda d: d.execute_script("return !decoding"))
+        browser.execute_script("document.getElementById('decoded-molecule').replaceChildren()")  # the first decoding's
+        sliders = browser.find_elements(By.CSS_SELECTOR, "#sliders input[type=range]")
+        sliders[0].send_keys(*[Keys.ARROW_RIGHT] * 60)
+        wait(browser, lambda d: drawn_molecules(d, "#decoded-molecule"))  # drawn again by the slider's decoding
+        wait(browser, lambda d: d.execute_script("return !decoding"))
+        smiles = browser.find_element(By.ID, "decoded-text").text
+        (drawing,) = drawn_molecules(browser, "#decoded-molecule")
+        assert drawing["img"] and drawing["src"].startswith("data:image/svg+xml;base64,")  # CCC: the tiny run's
+        wait(browser, lambda d: drawn_molecules(d, "#decoded-molecule")[0]["nw"] > 0)  # the SVG loads and renders
+        assert " " not in smiles and "invalid" not in browser.find_element(By.ID, "decoded-text").get_attribute("class")
+
+        typed = browser.find_element(By.ID, "own-text")
+        typed.send_keys("C1CC")  # an unclosed ring: shown as text, marked invalid, not drawn
+        browser.find_element(By.ID, "text-go").click()
+        wait(browser, lambda d: d.find_element(By.ID, "text-result").is_displayed())
+        assert browser.find_element(By.ID, "text-seen").text == "C1CC"
+        assert "invalid" in browser.find_element(By.ID, "text-seen").get_attribute("class")
+        pair = drawn_molecules(browser, "#text-molecules")
+        assert [m["img"] for m in pair] == [False, True] and "not a valid molecule" in pair[0]["text"]
+        assert len(drawn_molecules(browser, "#text-neighbour-molecules")) == 5
+        assert browser.find_element(By.ID, "text-neighbours").is_displayed() is False  # drawn instead of listed
+
+        for box, value in (("interp-text-a", "CCO"), ("interp-text-b", "C1CC")):
+            browser.find_element(By.ID, box).clear()
+            browser.find_element(By.ID, box).send_keys(value)
+        steps = browser.find_element(By.ID, "interp-steps")
+        steps.clear()
+        steps.send_keys("5")
+        browser.find_element(By.ID, "interp-go").click()
+        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#interp-molecules figure")) == 5)
+        captions = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#interp-molecules figcaption .name")]
+        assert captions == ["t = 0.00", "t = 0.25", "t = 0.50", "t = 0.75", "t = 1.00"]
+        ends = drawn_molecules(browser, "#interp-end-molecules")
+        assert [m["img"] for m in ends] == [True, False]  # CCO drawn, C1CC marked invalid
+        assert browser.find_element(By.CSS_SELECTOR, "#interp-end-molecules figure.invalid .badge").text == "invalid"
+        wait(browser, lambda d: all(m["nw"] > 0 for m in drawn_molecules(d, "main") if m["img"]))  # all rendered
+        assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None
+        assert console_errors(browser) == []  # no CSP refusal of the data: URIs, no script error
         assert only_local_requests(browser, f"http://127.0.0.1:{port}") == []
 
 

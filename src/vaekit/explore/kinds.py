@@ -5,7 +5,8 @@ image   examples as PNG data: URIs (the page scales them up, pixelated); a decod
 table   examples as rows in the table's own units (categories by name); beside a decoded row, one bar per column:
         where a real or count value lies between the test split's min and max, the probability of each category
 sequence  sentences, decoded with the run's tokenizer (greedy or beam search); a typed sentence encoded, its nearest
-        training sentences, homotopies between two typed sentences (vaekit.explore.sequences)
+        training sentences, homotopies between two typed sentences (vaekit.explore.sequences); on a SMILES run each
+        string also drawn as a molecule (SVG) and marked valid or not
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ KINDS: dict[str, ExploreKind] = {
     "sequence": ExploreKind(
         image_tools=False,
         prepare=sequences.prepare,
-        example=lambda ex, x: {"text": sequences.decode_texts(ex.run.spec, x)[0]},
-        path=lambda ex, x: {"texts": sequences.decode_texts(ex.run.spec, x)},
+        example=sequences.example_text,
+        path=sequences.path_texts,
         decoded=sequences.decoded,
         map_grid=lambda ex, px_z: None,  # sentences do not tile a plane: a click shows one
         info=sequences.info,

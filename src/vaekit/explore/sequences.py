@@ -5,6 +5,11 @@ typed sentence is tokenized with the run's tokenizer (words outside the vocabula
 posterior mean, decoded back, and its nearest training sentences found by the distance between posterior means.
 Two typed sentences are joined by a homotopy (Bowman et al. 2016): the decodings of points on the straight line
 between their posterior means. Every request is bounded (MAX_TEXT_CHARS, MAX_NEIGHBOURS, MAX_BEAM_WIDTH).
+
+A SMILES run's strings are molecules: every string returned (a decoding, a test or typed molecule as the model reads
+it, a neighbour, each point of a path and its ends) comes with `valid` (RDKit parses it) and `drawing` (an SVG
+data: URI, None when invalid), from vaekit.views.molecules: flat beside a `text`, or as a list `molecules` beside a
+list `texts` (`end_molecules` beside `ends`). Other text runs get neither.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from vaekit.nn.tokens import Decoding
 from vaekit.report.views import load_split
 from vaekit.sampling import latent_path
 from vaekit.spec import SPECIALS, Vocabulary
+from vaekit.views.molecules import LARGE, SMALL, is_smiles, molecule_fields
 from vaekit.views.sequences import decode_texts, text_rows
 
 if TYPE_CHECKING:
@@ -32,22 +38,48 @@ DECODINGS = ("greedy", "beam")  # the explorer's choices of vaekit.nn.tokens.Dec
 
 
 def prepare(ex: Explorer) -> None:
-    """The tokenizer, and for a model with a latent the posterior means of the first training sentences."""
+    """The tokenizer, whether the sentences are molecules, and for a model with a latent the posterior means of the
+    first training sentences."""
     run = ex.run
     ex.tokenizer = tokenizer_for(run.spec.vocabulary)
+    ex.molecules = is_smiles(run.spec)
     ex.train = None
     if "latent_vector" in ex.caps:
         ex.train = load_split(run, "train", NEIGHBOUR_SENTENCES)
         ex.train_means = run.encode(ex.train.x).cpu()  # (N, D)
 
 
+def molecule(ex: Explorer, text: str, size: tuple[int, int] = LARGE) -> dict:
+    """A SMILES run's {"valid", "drawing"} of one string; {} for other text."""
+    return molecule_fields(text, size) if ex.molecules else {}
+
+
+def with_molecules(ex: Explorer, texts: list[str], key: str = "molecules") -> dict:
+    """{key: each string's {"valid", "drawing"}, small} for a SMILES run; {} for other text."""
+    return {key: [molecule_fields(t, SMALL) for t in texts]} if ex.molecules else {}
+
+
+def example_text(ex: Explorer, x: torch.Tensor) -> dict:
+    """One example x (1, T) as its text (and its molecule)."""
+    text = decode_texts(ex.run.spec, x)[0]
+    return {"text": text, **molecule(ex, text)}
+
+
+def path_texts(ex: Explorer, x: torch.Tensor) -> dict:
+    """The decoded points x (K, T) of a path as texts (and their molecules), in order."""
+    texts = decode_texts(ex.run.spec, x)
+    return {"texts": texts, **with_molecules(ex, texts)}
+
+
 @torch.no_grad()
 def decoded(ex: Explorer, px_z: Distribution, decoding: Decoding | None = None) -> dict:
-    """The sentence of p(x|z) of one z (batch (1,)) and its log p(x|z) in nats."""
+    """The sentence of p(x|z) of one z (batch (1,)) (a SMILES run: and its molecule) and its log p(x|z) in nats."""
     decoding = decoding or Decoding()
     rows = decoding.rows(px_z)  # (1, T)
+    text = decode_texts(ex.run.spec, rows)[0]
     return {
-        "text": decode_texts(ex.run.spec, rows)[0],
+        "text": text,
+        **molecule(ex, text),
         "log_prob": float(px_z.log_prob(rows)[0]),
         "tokens": int((rows != Vocabulary.pad_id).sum()),  # with <eos>
         "decoding": decoding.method,
@@ -67,6 +99,8 @@ def info(ex: Explorer) -> dict:
         "max_neighbours": MAX_NEIGHBOURS,
         "max_beam_width": MAX_BEAM_WIDTH,
         "num_train": 0 if ex.train is None else int(ex.train.x.shape[0]),
+        "molecules": ex.molecules,
+        **({"example_word": "molecule"} if ex.molecules else {}),
     }
 
 
@@ -93,14 +127,16 @@ def own_text(ex: Explorer, text: str, neighbours: int, decoding: Decoding) -> di
     distance = torch.cdist(z.cpu().double(), ex.train_means.double())[0]  # (N,)
     nearest = distance.topk(min(neighbours, distance.numel()), largest=False).indices  # (k,)
     texts = decode_texts(run.spec, ex.train.x[nearest])
+    seen = decode_texts(run.spec, x)[0]
     return {
         "tokens": tokens,
-        "seen": decode_texts(run.spec, x)[0],
+        "seen": seen,
+        **({"seen_molecule": molecule(ex, seen)} if ex.molecules else {}),
         "unknown": sum(t["unk"] for t in tokens),
         "z": z[0].tolist(),
         "reconstruction": decoded(ex, run.likelihood_at(z), decoding),
         "neighbours": [
-            {"index": int(i), "text": t, "distance": round(float(d), 4)}
+            {"index": int(i), "text": t, "distance": round(float(d), 4), **molecule(ex, t, SMALL)}
             for i, t, d in zip(nearest.tolist(), texts, distance[nearest].tolist(), strict=True)
         ],
     }
@@ -114,9 +150,13 @@ def interpolate_texts(ex: Explorer, a: str, b: str, steps: int, decoding: Decodi
     x_b, _ = tokenize(ex, b, "the second sentence")
     path = latent_path(run.model, x_a[0].to(run.device), x_b[0].to(run.device), steps)  # (K, D)
     rows = decoding.rows(run.likelihood_at(path))  # (K, T)
+    texts = decode_texts(run.spec, rows)
+    ends = decode_texts(run.spec, torch.cat([x_a, x_b]))  # as the model reads them
     return {
-        "texts": decode_texts(run.spec, rows),
-        "ends": decode_texts(run.spec, torch.cat([x_a, x_b])),  # as the model reads them
+        "texts": texts,
+        **with_molecules(ex, texts),
+        "ends": ends,
+        **with_molecules(ex, ends, "end_molecules"),
         "steps": steps,
         "decoding": decoding.method,
     }

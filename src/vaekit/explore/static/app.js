@@ -61,17 +61,23 @@ const VIEWS = {
   sequence: {
     decoded: (out) => {
       const box = $("decoded-text");
-      box.textContent = out.text || "(the empty sentence)";
+      box.textContent = out.text || emptyText();
       box.title = `log p(x|z) = ${out.log_prob.toFixed(2)} nats, ${out.tokens} tokens with <eos>`;
       box.hidden = false;
+      if (state.info.molecules) showDrawing(box, $("decoded-molecule"), out);
     },
     clicked: (out) => {
       $("clicked-sentence").textContent = out.text;
-      $("clicked-recon").textContent = out.decoded.text || "(the empty sentence)";
+      $("clicked-recon").textContent = out.decoded.text || emptyText();
       $("clicked-text").hidden = false;
+      if (state.info.molecules) {
+        showDrawing($("clicked-sentence"), $("clicked-sentence-molecule"), out);
+        showDrawing($("clicked-recon"), $("clicked-recon-molecule"), out.decoded);
+      }
     },
     path: (out) => {
-      renderSentences($("interp-texts"), out.texts);
+      if (state.info.molecules) renderMolecules($("interp-molecules"), out.texts, out.molecules, stepNames(out.texts.length));
+      else renderSentences($("interp-texts"), out.texts);
       $("interp-empty").hidden = true;
     },
   },
@@ -87,6 +93,48 @@ function renderSentences(list, texts, extra) {
   }));
   list.hidden = false;
 }
+
+// A SMILES run's strings are molecules: each comes with `valid` (RDKit parses it) and `drawing` (an SVG data: URI
+// from our server, shown as an <img>, never inserted as markup; null when invalid). Invalid strings stay text, marked.
+const emptyText = () => (state.info.molecules ? "(the empty string)" : "(the empty sentence)");
+const SVG_URI = "data:image/svg+xml;base64,";
+
+function moleculePicture(text, molecule, size) {
+  if (molecule.drawing && molecule.drawing.startsWith(SVG_URI)) {
+    const img = new Image();
+    img.className = `molecule ${size}`;
+    img.alt = `the molecule ${text}`;
+    img.src = molecule.drawing;
+    return img;
+  }
+  const why = molecule.valid ? "valid, but RDKit could not draw it" : "not a valid molecule: RDKit cannot parse it";
+  return cell("div", why, `molecule ${size} undrawn`);
+}
+
+// The drawing of one decoded or typed string under its text (the text marked when invalid).
+function showDrawing(textBox, drawBox, out) {
+  textBox.classList.toggle("invalid", !out.valid);
+  drawBox.replaceChildren(moleculePicture(out.text, out, "large"));
+  drawBox.hidden = false;
+}
+
+// Molecules as a grid of small drawings, each captioned by a name (a step, a distance) and its SMILES.
+function moleculeCard(text, molecule, name, size = "small") {
+  const figure = cell("figure", "", molecule.valid ? "card" : "card invalid");
+  const caption = document.createElement("figcaption");
+  if (name) caption.append(cell("span", name, "name"));
+  caption.append(cell("code", text || "(empty)", "smiles"));
+  if (!molecule.valid) caption.append(cell("span", "invalid", "badge"));
+  figure.append(moleculePicture(text, molecule, size), caption);
+  return figure;
+}
+
+function renderMolecules(box, texts, molecules, names) {
+  box.replaceChildren(...texts.map((t, i) => moleculeCard(t, molecules[i], names && names[i])));
+  box.hidden = false;
+}
+
+const stepNames = (count) => Array.from({ length: count }, (_, i) => `t = ${(i / (count - 1)).toFixed(2)}`);
 
 // How a sentence is decoded (a sequence run): greedy, or beam search with the chosen number of beams.
 function decodingOptions() {
@@ -192,7 +240,9 @@ function buildSliders(latent) {
   const what = latent.score_kind === "kl" ? "KL (nats)" : "variance of the posterior means";
   const follows = {
     table: "The decoded row (each column's point value; bars: where it lies between the test split's min and max, or each category's probability)",
-    sequence: "The decoded sentence (greedy, or the best of a beam search; hover it for its log p(x|z))",
+    sequence: state.info.molecules
+      ? "The decoded SMILES string (greedy, or the best of a beam search; hover it for its log p(x|z)) and its drawing"
+      : "The decoded sentence (greedy, or the best of a beam search; hover it for its log p(x|z))",
   }[state.info.kind] || "The image";
   $("sliders-hint").textContent = `${latent.dim} dimensions, by decreasing ${what}; greyed: collapsed (carry no information about x). ${follows} updates as a slider moves.`;
   const header = document.createElement("div");
@@ -375,9 +425,16 @@ async function interpolate() {
     const out = await api("/api/interpolate_text", {
       a: $("interp-text-a").value, b: $("interp-text-b").value, steps: +$("interp-steps").value, ...decodingOptions(),
     });
-    renderSentences($("interp-texts"), out.texts, out.texts.map((_, i) => `  t = ${(i / (out.texts.length - 1)).toFixed(2)}`));
+    if (state.info.molecules) {
+      renderMolecules($("interp-end-molecules"), out.ends, out.end_molecules, ["from (as the model reads it)", "to (as the model reads it)"]);
+      $("interp-path-note").textContent = `decoded at ${out.steps} points on the line between their posterior means (t = 0 at the first, 1 at the second):`;
+      $("interp-path-note").hidden = false;
+      renderMolecules($("interp-molecules"), out.texts, out.molecules, stepNames(out.texts.length));
+    } else {
+      renderSentences($("interp-texts"), out.texts, stepNames(out.texts.length).map((t) => `  ${t}`));
+    }
     $("interp-ends").textContent = `as the model reads them: from "${out.ends[0]}" to "${out.ends[1]}"`;
-    $("interp-ends").hidden = false;
+    $("interp-ends").hidden = state.info.molecules;  // a SMILES run draws the ends instead
     $("interp-empty").hidden = true;
     return;
   }
@@ -397,12 +454,26 @@ async function encodeText() {
   seen.replaceChildren(...out.tokens.flatMap((t, i) => {
     const span = cell("span", t.as, t.unk ? "unk" : "");
     if (t.unk) span.title = `"${t.text}" is not in the vocabulary`;
-    return i ? [document.createTextNode(" "), span] : [span];
+    return i && !state.info.molecules ? [document.createTextNode(" "), span] : [span];  // SMILES: no spaces
   }));
   const unknown = out.tokens.filter((t) => t.unk).map((t) => t.text);
   $("text-unknown").textContent = unknown.length ? `${unknown.length} of ${out.tokens.length} tokens outside the vocabulary, read as <unk>: ${unknown.join(", ")}` : `${out.tokens.length} tokens, all in the vocabulary`;
-  $("text-recon").textContent = out.reconstruction.text || "(the empty sentence)";
-  renderSentences($("text-neighbours"), out.neighbours.map((n) => n.text), out.neighbours.map((n) => `  ${n.distance.toFixed(3)} (training sentence ${n.index})`));
+  $("text-recon").textContent = out.reconstruction.text || emptyText();
+  const word = state.info.molecules ? "molecule" : "sentence";
+  const distances = out.neighbours.map((n) => `${n.distance.toFixed(3)} (training ${word} ${n.index})`);
+  if (state.info.molecules) {
+    $("text-seen").classList.toggle("invalid", !out.seen_molecule.valid);
+    $("text-recon").classList.toggle("invalid", !out.reconstruction.valid);
+    $("text-molecules").replaceChildren(
+      moleculeCard(out.seen, out.seen_molecule, "as the model reads it", "large"),
+      moleculeCard(out.reconstruction.text, out.reconstruction, "decoded at its posterior mean", "large"),
+    );
+    $("text-molecules").hidden = false;
+    $("text-neighbours").hidden = true;  // drawn instead of listed
+    renderMolecules($("text-neighbour-molecules"), out.neighbours.map((n) => n.text), out.neighbours, distances);
+  } else {
+    renderSentences($("text-neighbours"), out.neighbours.map((n) => n.text), distances.map((d) => `  ${d}`));
+  }
   state.textZ = out.z;
 }
 
@@ -502,15 +573,27 @@ async function resampleCodes() {
   state.resamples += 1;
 }
 
+// A SMILES run's panels speak of molecules: typed as SMILES, decoded, drawn with RDKit.
+function labelMolecules(info) {
+  for (const word of document.querySelectorAll(".text-word")) word.textContent = "molecule";
+  for (const word of document.querySelectorAll(".text-unit")) word.textContent = "tokens";
+  $("own-text").placeholder = "type a molecule as SMILES, e.g. CC(=O)Oc1ccccc1C(=O)O";
+  $("text-hint").textContent = `A SMILES string read with the run's smiles tokenizer (at most ${info.max_length - 1} tokens; tokens outside its vocabulary read as <unk>), encoded and decoded back; each molecule drawn with RDKit, invalid strings shown as text. Nearest neighbours among ${info.num_train} training molecules.`;
+  $("interp-hint").textContent = "A homotopy (Bowman et al. 2016): molecules decoded on the straight line between the posterior means of two SMILES strings, each drawn with RDKit (strings RDKit cannot parse are shown as text, marked invalid). Type any two; they start as test molecules 0 and 1.";
+  $("interp-empty").textContent = "Press interpolate: the molecules decoded along the path between the two appear here.";
+}
+
 async function main() {
   const info = await api("/api/info");
   state.info = info;
   document.title = `vaekit explore: ${info.run}`;
   $("run-name").textContent = info.run;
-  const shape = { table: `(${info.columns && info.columns.length} columns)`, sequence: `(sentences of up to ${info.max_length} tokens, ${info.vocab_size}-token ${info.tokenizer} vocabulary)` }[info.kind] || info.data_shape.join("x");
+  const strings = info.molecules ? "SMILES strings" : "sentences";
+  const shape = { table: `(${info.columns && info.columns.length} columns)`, sequence: `(${strings} of up to ${info.max_length} tokens, ${info.vocab_size}-token ${info.tokenizer} vocabulary)` }[info.kind] || info.data_shape.join("x");
   $("run-info").textContent = `${info.model_type} on ${info.data} ${shape}; capabilities: ${info.capabilities.join(", ") || "none"}; ${info.num_test} test ${info.example_word}s.` + (info.prior_note ? ` Note: ${info.prior_note}` : "");
   for (const word of document.querySelectorAll(".word")) word.textContent = info.example_word;
   document.body.classList.add(`kind-${info.kind}`);
+  if (info.molecules) document.body.classList.add("mol-run");
   const caps = new Set(info.capabilities);
   if (info.num_classes) {
     const select = $("label");
@@ -563,6 +646,7 @@ async function main() {
     $("interp-steps").value = 8;
     $("interp-hint").textContent = "A homotopy (Bowman et al. 2016): sentences decoded on the straight line between the posterior means of two sentences. Type any two; they start as test sentences 0 and 1.";
     $("interp-empty").textContent = "Press interpolate: the decoded path between the two sentences appears here.";
+    if (info.molecules) labelMolecules(info);
     const [a, b] = await Promise.all([0, Math.min(1, info.num_test - 1)].map((index) => api("/api/test", { index })));
     $("interp-text-a").value = a.text;
     $("interp-text-b").value = b.text;
