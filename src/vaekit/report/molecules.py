@@ -14,12 +14,8 @@ from vaekit.report.html import esc, img, table
 from vaekit.report.options import Context
 from vaekit.report.views import json_reports
 from vaekit.run import Run
-from vaekit.views.molecules import is_smiles, molecule_grid_uri
+from vaekit.views.molecules import molecule_grid_uri
 from vaekit.workflow.molecules import draw_smiles
-
-
-def is_smiles_run(run: Run) -> bool:
-    return is_smiles(run.spec)
 
 
 def molecules_report(run: Run) -> dict | None:
