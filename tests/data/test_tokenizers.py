@@ -148,3 +148,27 @@ def test_a_file_that_is_not_a_tokenizer_is_a_data_error(tmp_path: Path) -> None:
         read_tokenizer_file(bad)
     with pytest.raises(DataError, match="cannot be read"):
         read_tokenizer_file(tmp_path / "absent.json")
+
+
+MOSES_TRAIN = Path(__file__).resolve().parents[3] / "shared" / "data" / "moses" / "train.csv.gz"
+
+
+@pytest.mark.skipif(not MOSES_TRAIN.is_file(), reason=f"the MOSES training split is not at {MOSES_TRAIN}")
+def test_smiles_tokens_round_trip_a_sample_of_the_moses_training_split() -> None:
+    """Every one of 20000 training SMILES (a seeded random sample of the split's first 200000) splits into tokens
+    that spell it exactly, each token a whole atom, bond, ring bond or branch, and encodes and decodes back."""
+    import gzip
+    import itertools
+
+    import numpy as np
+
+    with gzip.open(MOSES_TRAIN, "rt") as f:
+        assert next(f).strip() == "SMILES"
+        lines = [line.strip() for line in itertools.islice(f, 200_000)]
+    sample = [lines[i] for i in np.random.default_rng(0).choice(len(lines), 20000, replace=False)]
+    tokenizer = _tokenizer("smiles", sample)
+    for smiles in sample:
+        pieces = SMILES_PATTERN.findall(smiles)
+        assert "".join(pieces) == smiles
+        assert all(len(p) == 1 or p.startswith(("[", "%")) or p in ("Cl", "Br") for p in pieces), pieces
+        assert tokenizer.decode(tokenizer.encode(smiles)) == smiles
