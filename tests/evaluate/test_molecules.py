@@ -85,6 +85,21 @@ def test_tanimoto_blocks_give_the_same_diversity_as_one_block(monkeypatch):
     )
 
 
+def test_tanimoto_matrix_equals_the_float64_ratio_of_bit_counts_exactly():
+    """The bit counts are computed in float32 for speed: exact, so every similarity is the float64 ratio's."""
+    rng = np.random.default_rng(0)
+    ref = (rng.random((300, 1024)) < 0.3).astype(np.uint8)  # denser than Morgan bits: larger counts
+    gen = (rng.random((200, 1024)) < 0.3).astype(np.uint8)
+    ref[0], gen[1] = 0, 0  # empty fingerprints: similarity 1 to another empty one
+    ref[1], gen[2] = 1, 1  # all 1024 bits
+    both = ref.astype(np.float64) @ gen.astype(np.float64).T  # (300, 200)
+    either = ref.sum(1, dtype=np.float64)[:, None] + gen.sum(1, dtype=np.float64)[None, :] - both
+    expected = np.where(either > 0, both / np.where(either > 0, either, 1.0), 1.0)
+    got = np.concatenate(list(mol._tanimoto_blocks(ref, gen)))
+    assert got.dtype == np.float64 and np.array_equal(got, expected)
+    assert got[0, 1] == 1.0 and got[1, 2] == 1.0
+
+
 def test_nearest_neighbour_similarity_is_one_for_a_subset_of_the_reference_and_the_best_match_otherwise():
     reference = mol.fingerprints(parsed(DRUGS))
     assert mol.nearest_neighbour_similarity(reference, reference) == pytest.approx(1.0, abs=1e-15)

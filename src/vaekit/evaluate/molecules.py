@@ -155,13 +155,16 @@ def fingerprints(mols: Sequence[Chem.Mol]) -> np.ndarray:
 
 
 def _tanimoto_blocks(reference: np.ndarray, generated: np.ndarray) -> Iterator[np.ndarray]:
-    """The Tanimoto matrix T[r, g] in row blocks of the reference, float64, 1 where both fingerprints are empty."""
-    gen = generated.astype(np.float64)  # (G, D)
-    gen_bits = gen.sum(1)  # (G,)
+    """The Tanimoto matrix T[r, g] in row blocks of the reference, float64, 1 where both fingerprints are empty.
+
+    The bit counts are computed in float32, where they are exact (integers up to D = 1024 < 2^24) at twice float64's
+    speed; the ratio is float64."""
+    gen = generated.astype(np.float32)  # (G, D)
+    gen_bits = gen.sum(1, dtype=np.float64)  # (G,)
     for start in range(0, len(reference), TANIMOTO_BLOCK):
-        ref = reference[start : start + TANIMOTO_BLOCK].astype(np.float64)  # (R, D)
-        both = ref @ gen.T  # (R, G): bits set in both
-        either = ref.sum(1)[:, None] + gen_bits[None, :] - both  # (R, G): bits set in either
+        ref = reference[start : start + TANIMOTO_BLOCK].astype(np.float32)  # (R, D)
+        both = (ref @ gen.T).astype(np.float64)  # (R, G): bits set in both, exact
+        either = ref.sum(1, dtype=np.float64)[:, None] + gen_bits[None, :] - both  # (R, G): bits set in either
         with np.errstate(invalid="ignore", divide="ignore"):
             yield np.where(either > 0, both / np.where(either > 0, either, 1.0), 1.0)
 
