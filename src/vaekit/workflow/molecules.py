@@ -5,9 +5,9 @@ Polykovskiy et al. 2020, "Molecular Sets (MOSES)": N molecules (30000 in the pub
 (z ~ p(z), then x ~ p(x|z) token by token), decoded to SMILES, against the benchmark's test and test_scaffolds sets
 and, for novelty, the training set: the MOSES train file when the run was trained on `moses`, else the run's own
 training split. The reference sets' statistics (fingerprints, fragments, scaffolds, ChemNet's activations and the
-properties of 176 074 molecules each: about 15 CPU minutes for the two MOSES sets) are computed once and kept in
-<cache>/moses-statistics/ under the sha256 of the file's bytes (`cached_reference_statistics`), as molsets ships its
-precomputed test statistics: later evaluations against the same file read them back.
+properties of 176 074 molecules each: 40 and 39 minutes on a shared core of the 2-core machine) are computed once
+and kept in <cache>/moses-statistics/ under the sha256 of the file's bytes (`cached_reference_statistics`), as
+molsets ships its precomputed test statistics: later evaluations against the same file read them back.
 """
 
 from __future__ import annotations
