@@ -23,7 +23,9 @@ architectures, learning rates and KL schedule), with these deviations, all for t
   per molecule is measured on a seeded random `--nll-molecules` (default 500) of those (importance sampling at
   K = `--iw-samples`, default 100, for the VAE: an upper bound on its NLL; exact for the CharRNN).
 The MOSES metrics (`vaekit evaluate RUN --molecules N`, vaekit.evaluate.molecules) use the whole test and
-test_scaffolds sets and, for novelty, the whole training split, as the published table does.
+test_scaffolds sets and, for novelty, the whole training split, as the published table does. The first evaluation on
+a machine computes the two sets' statistics (40 + 39 minutes on one shared core here; vaekit.workflow.molecules keeps
+them in the cache, and the second model's evaluation waits for them): the whole run at 60 minutes took about 2 hours.
 
 `--parallel` trains and evaluates the two models at the same time, each with `--threads` threads (default 1 when
 parallel, else 2): the same conditions for both on the 2-core machine. Without it they run in turn.
