@@ -30,6 +30,13 @@ def image_run(tiny_config, tmp_path):
     return train(tiny_config, tmp_path / "run")
 
 
+def test_only_sequences_read_with_the_smiles_tokenizer_are_molecules():
+    tokens = (*SPECIALS, "C", "Cl", "c", "1")
+    assert DataSpec.sequence(Vocabulary(tokens, "smiles"), 12).is_smiles
+    assert not DataSpec.sequence(Vocabulary(tokens, "char"), 12).is_smiles
+    assert not DataSpec.image((1, 4, 4)).is_smiles
+
+
 def test_a_run_records_its_spec_and_a_run_without_one_loads_as_images(image_run):
     path = image_run.path
     spec = read_spec(path)

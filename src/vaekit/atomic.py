@@ -106,9 +106,20 @@ def atomic_save_npy(path: str | Path, array) -> None:
     add .npy to the temporary name)."""
     import numpy as np  # here: the rest of this module needs only the standard library
 
+    _write_handle(path, lambda f: np.save(f, array))
+
+
+def atomic_save_npz(path: str | Path, arrays: dict) -> None:
+    """Named NumPy arrays as an uncompressed .npz file, atomically (np.savez to the handle, as atomic_save_npy)."""
+    import numpy as np
+
+    _write_handle(path, lambda f: np.savez(f, **arrays))
+
+
+def _write_handle(path: str | Path, save: Callable) -> None:
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
-            np.save(f, array)
+            save(f)
 
     atomic_write(path, write)
 

@@ -111,6 +111,11 @@ class DataSpec:
     def num_dims(self) -> int:
         return math.prod(self.event_shape)
 
+    @property
+    def is_smiles(self) -> bool:
+        """Whether examples are molecules: sequences read with the SMILES tokenizer."""
+        return self.kind == "sequence" and self.vocabulary is not None and self.vocabulary.tokenizer == "smiles"
+
     @classmethod
     def image(cls, shape: tuple[int, ...], levels: int | None = None, preprocessing: dict | None = None) -> DataSpec:
         support = "real" if levels is None else ("binary" if levels == 2 else "levels")

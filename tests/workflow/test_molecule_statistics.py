@@ -122,3 +122,28 @@ def test_a_second_evaluation_waits_for_the_first_ones_statistics(tmp_path: Path,
             np.savez(f, **statistics_arrays(other))
     waiting.join(timeout=60)
     assert_same(results[0], other)
+
+
+def test_a_kept_file_that_needs_unpickling_is_never_unpickled(
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A kept file whose arrays hold Python objects (loading them would run pickle, hence code) is refused as
+    unreadable and computed again, the object never loaded."""
+    path = tmp_path / "test.csv.gz"
+    write_gz(path, TEST)
+    cached_reference_statistics(path, fcd=False)
+    (kept,) = cache.glob("*.npz")
+    arrays = dict(np.load(kept, allow_pickle=False))
+    arrays["fragments_keys"] = np.array([Exploding()], dtype=object)
+    with open(kept, "wb") as f:
+        np.savez(f, **arrays)
+    stats = cached_reference_statistics(path, fcd=False)
+    assert "unreadable" in capsys.readouterr().err
+    assert_same(stats, reference_statistics(TEST, fcd=False))
+
+
+class Exploding:
+    """An object whose unpickling fails the test."""
+
+    def __reduce__(self):
+        return (pytest.fail, ("a cached statistics file was unpickled",))

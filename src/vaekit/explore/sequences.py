@@ -24,7 +24,7 @@ from vaekit.nn.tokens import Decoding
 from vaekit.report.views import load_split
 from vaekit.sampling import latent_path
 from vaekit.spec import SPECIALS, Vocabulary
-from vaekit.views.molecules import LARGE, SMALL, is_smiles, molecule_fields
+from vaekit.views.molecules import LARGE, SMALL, molecule_fields
 from vaekit.views.sequences import decode_texts, text_rows
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def prepare(ex: Explorer) -> None:
     first training sentences."""
     run = ex.run
     ex.tokenizer = tokenizer_for(run.spec.vocabulary)
-    ex.molecules = is_smiles(run.spec)
+    ex.molecules = run.spec.is_smiles
     ex.train = None
     if "latent_vector" in ex.caps:
         ex.train = load_split(run, "train", NEIGHBOUR_SENTENCES)

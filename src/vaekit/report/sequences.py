@@ -22,7 +22,6 @@ from vaekit.report.options import Context, Sections
 from vaekit.report.views import figure_uri
 from vaekit.run import Run
 from vaekit.sampling import interpolate
-from vaekit.views.molecules import is_smiles
 from vaekit.views.sequences import decode_texts
 
 # a curve's name -> (its panel's title, the metrics.jsonl keys that hold it, the first found taken; train_/test_
@@ -38,7 +37,7 @@ HOMOTOPY_LENGTHS = (4, 12)  # tokens (<eos> included) of the test sentences a ho
 def sequence_sections(ctx: Context) -> Sections:
     run, o = ctx.run, ctx.options
     sections: Sections = [("Sampled sentences", _samples(run, o.text_rows, o.temperature, o.seed))]
-    if is_smiles(run.spec):
+    if run.spec.is_smiles:
         ctx.log("molecules")
         sections.append(("Molecules", molecules_section(ctx)))
     if "latent_vector" not in run.capabilities:

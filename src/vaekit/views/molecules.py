@@ -1,8 +1,9 @@
 """Molecules drawn with RDKit: the one place that turns SMILES strings into pictures, for the report (a PNG grid of
 the valid ones, each captioned by its SMILES) and the explorer (one SVG per string, with whether it is valid).
 
-A SMILES run is a sequence run whose vocabulary's tokenizer is `smiles`. A string is valid when RDKit parses and
-sanitizes it (vaekit.evaluate.molecules.parse, as MOSES counts validity); an invalid one has no drawing.
+A SMILES run is a sequence run whose vocabulary's tokenizer is `smiles` (DataSpec.is_smiles). A string is valid
+when RDKit parses and sanitizes it (vaekit.evaluate.molecules.parse, as MOSES counts validity); an invalid one has no
+drawing.
 """
 
 from __future__ import annotations
@@ -10,18 +11,11 @@ from __future__ import annotations
 import base64
 import io
 
-from vaekit.spec import DataSpec
-
 GRID_COLUMNS = 5  # molecules per row of the report's grid
 CELL = (220, 170)  # pixels of each molecule in the report's grid
 LARGE = (300, 220)  # pixels of one SVG drawing: a decoded or typed molecule
 SMALL = (180, 135)  # a neighbour or a point of an interpolation
 MIN_FONT = 10  # pixels: the smallest atom label of an SVG drawing (RDKit's default, 6, is hard to read at SMALL)
-
-
-def is_smiles(spec: DataSpec) -> bool:
-    """Whether examples of `spec` are molecules: sequences read with the SMILES tokenizer."""
-    return spec.kind == "sequence" and spec.vocabulary is not None and spec.vocabulary.tokenizer == "smiles"
 
 
 def molecule_grid_uri(smiles: list[str]) -> str | None:
@@ -72,4 +66,4 @@ def _svg(mol, size: tuple[int, int]) -> str | None:
     return drawer.GetDrawingText()
 
 
-__all__ = ["is_smiles", "molecule_fields", "molecule_grid_uri"]
+__all__ = ["molecule_fields", "molecule_grid_uri"]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from vaekit.atomic import WriteError, atomic_write
+from vaekit.atomic import WriteError, atomic_save_npz
 from vaekit.data.moses import SCAFFOLDS, SPLITS, read_smiles
 from vaekit.data.sequences import decode_texts
 from vaekit.data.sources import cache_dir
@@ -54,8 +54,8 @@ def reference_folder(run: Run, data_dir: str | None = None) -> Path:
 
 def check_smiles_run(run: Run) -> None:
     """Refuse a run whose samples are not SMILES (a run of another kind, or text with another tokenizer)."""
-    vocabulary = run.spec.vocabulary if run.spec.kind == "sequence" else None
-    if vocabulary is None or vocabulary.tokenizer != "smiles":
+    if not run.spec.is_smiles:
+        vocabulary = run.spec.vocabulary if run.spec.kind == "sequence" else None
         what = f"{run.spec.kind} data" if vocabulary is None else f"text with the {vocabulary.tokenizer} tokenizer"
         raise VaekitError(
             f"--molecules measures molecules drawn as SMILES; run '{run.path}' models {what}. Use it with a run "
@@ -105,13 +105,8 @@ def cached_reference_statistics(path: Path, *, fcd: bool, device: str = "cpu") -
             if stats is not None:
                 return stats
         stats = reference_statistics(read_smiles(path), fcd=fcd, device=device)
-
-        def write(tmp: Path) -> None:
-            with open(tmp, "wb") as f:
-                np.savez(f, **statistics_arrays(stats))
-
         try:
-            atomic_write(target, write)
+            atomic_save_npz(target, statistics_arrays(stats))
         except WriteError as error:
             print(f"could not keep the statistics of {path} ({error})", file=sys.stderr)
         return stats
